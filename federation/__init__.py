@@ -1,0 +1,1 @@
+"""Activities and ActivityPub: every write, local or remote, is applied here, once."""

@@ -1,0 +1,194 @@
+"""The one place where writes happen.
+
+A form, an LDP request, or (later) a remote inbox builds an Activity; `ActivityHandler.apply`
+checks who may do it, fills in what the server manages, validates the result against the
+SHACL shapes and writes it in one atomic store write. Nothing else writes resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from rdflib import Graph, URIRef
+from rdflib import Literal as RDFLiteral
+from rdflib.namespace import RDF, XSD
+
+import shapes
+from federation.errors import Conflict, Gone, Invalid, NotAllowed, NotFound, Stale
+from federation.resources import (
+    SERVER_MANAGED,
+    container_of,
+    graph_from_ntriples,
+    is_tombstone,
+    local_links,
+    resource_type,
+    tombstone,
+)
+from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
+from store.base import PreconditionFailed, TripleStore, Write, graph_etag
+
+ActivityType = Literal["Create", "Update", "Delete"]
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What an actor wants done to one resource."""
+
+    type: ActivityType
+    actor: str
+    object: str
+    graph: Graph | None = None
+    if_match: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    iri: str
+    etag: str | None
+
+
+class ActivityHandler:
+    """Applies activities to the public store under the platform's domain rules."""
+
+    def __init__(self, store: TripleStore, base_url: str) -> None:
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+
+    def apply(self, activity: Activity, now: datetime | None = None) -> Outcome:
+        now = now or datetime.now(UTC)
+        handler = {"Create": self._create, "Update": self._update, "Delete": self._delete}
+        try:
+            return handler[activity.type](activity, now)
+        except PreconditionFailed as error:
+            if activity.type == "Create":
+                raise Conflict(f"{activity.object} already exists") from error
+            raise Stale("the resource changed since you read it; fetch it again") from error
+
+    def _create(self, activity: Activity, now: datetime) -> Outcome:
+        container = container_of(activity.object, self.base_url)
+        graph = self._checked_graph(activity)
+        _refuse_server_managed(graph, URIRef(activity.object), current=None)
+        self._check_type(graph, activity.object, container)
+        _stamp(graph, activity.object, creator=activity.actor, created=now, modified=now)
+        self._validate(graph)
+        ntriples = graph.serialize(format="nt")
+        container_iri = f"{self.base_url}/{container}/"
+        self.store.write(
+            Write(
+                replace={activity.object: ntriples},
+                add={container_iri: f"<{container_iri}> <{LDP.contains}> <{activity.object}> ."},
+                expect_absent=[activity.object],
+            )
+        )
+        return Outcome(activity.object, graph_etag(ntriples))
+
+    def _update(self, activity: Activity, now: datetime) -> Outcome:
+        current, etag = self._current(activity)
+        subject = URIRef(activity.object)
+        graph = self._checked_graph(activity)
+        _refuse_server_managed(graph, subject, current=current)
+        self._check_type(graph, activity.object, container_of(activity.object, self.base_url))
+        for predicate in (DCTERMS.creator, DCTERMS.created, CC.verified):
+            for value in current.objects(subject, predicate):
+                graph.set((subject, predicate, value))
+        graph.set((subject, DCTERMS.modified, _timestamp(now)))
+        self._validate(graph)
+        ntriples = graph.serialize(format="nt")
+        self.store.write(
+            Write(replace={activity.object: ntriples}, expect_etags={activity.object: etag})
+        )
+        return Outcome(activity.object, graph_etag(ntriples))
+
+    def _delete(self, activity: Activity, now: datetime) -> Outcome:
+        current, etag = self._current(activity)
+        container = container_of(activity.object, self.base_url)
+        container_iri = f"{self.base_url}/{container}/"
+        former = resource_type(current, URIRef(activity.object))
+        self.store.write(
+            Write(
+                replace={activity.object: tombstone(activity.object, former, now)},
+                remove={container_iri: f"<{container_iri}> <{LDP.contains}> <{activity.object}> ."},
+                expect_etags={activity.object: etag},
+            )
+        )
+        return Outcome(activity.object, None)
+
+    def _current(self, activity: Activity) -> tuple[Graph, str]:
+        """The resource as stored, after checking it exists and the actor may change it."""
+        found = self.store.graph_with_etag(activity.object)
+        if found is None:
+            raise NotFound(f"{activity.object} does not exist")
+        text, etag = found
+        current = graph_from_ntriples(text)
+        subject = URIRef(activity.object)
+        if is_tombstone(current, subject):
+            raise Gone(f"{activity.object} was deleted")
+        if activity.if_match is not None and activity.if_match != etag:
+            raise Stale("the resource changed since you read it (If-Match does not match)")
+        owners = {str(o) for o in current.objects(subject, DCTERMS.creator)} | {activity.object}
+        if activity.actor not in owners:
+            raise NotAllowed("only the creator of this resource may change it")
+        return current, etag
+
+    def _checked_graph(self, activity: Activity) -> Graph:
+        if activity.graph is None:
+            raise Invalid("an activity of this kind needs a resource graph")
+        graph = Graph()
+        for triple in activity.graph:
+            graph.add(triple)
+        if (URIRef(activity.object), None, None) not in graph:
+            raise Invalid(f"the data says nothing about {activity.object}")
+        return graph
+
+    def _check_type(self, graph: Graph, iri: str, container: str) -> None:
+        allowed = CLASS_BY_CONTAINER.get(container, [])
+        types = [t for t in graph.objects(URIRef(iri), RDF.type) if t in allowed]
+        if len(types) != 1:
+            names = ", ".join(str(c).rsplit("#", 1)[-1] for c in allowed)
+            raise Invalid(f"a member of /{container}/ must have exactly one type among: {names}")
+
+    def _validate(self, graph: Graph) -> None:
+        result = shapes.validate(graph)
+        if not result.conforms:
+            raise Invalid("the data does not fit its shape", result)
+        self._check_links(graph)
+
+    def _check_links(self, graph: Graph) -> None:
+        targets = local_links(graph, self.base_url)
+        if not targets:
+            return
+        values = " ".join(f"<{t}>" for t in targets)
+        rows = self.store.select(
+            f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?t {{ ?t a ?type FILTER(?type != <{AS.Tombstone}>) }} }} }}"
+        )
+        if rows:
+            missing = ", ".join(sorted(str(r["t"]) for r in rows))
+            raise Invalid(f"links to resources that do not exist here: {missing}")
+
+
+def _refuse_server_managed(graph: Graph, subject: URIRef, current: Graph | None) -> None:
+    """LDP 4.2.4.3: a write may repeat what the server manages, never change it."""
+    for predicate in SERVER_MANAGED:
+        wanted = set(graph.objects(subject, predicate))
+        if not wanted:
+            continue
+        existing = set(current.objects(subject, predicate)) if current is not None else set()
+        if wanted != existing:
+            name = predicate.n3(graph.namespace_manager)
+            raise Conflict(f"{name} is managed by the server and cannot be set by a client")
+    if (None, LDP.contains, None) in graph:
+        raise Conflict("ldp:contains is managed by the server")
+
+
+def _timestamp(moment: datetime) -> RDFLiteral:
+    return RDFLiteral(moment.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+
+
+def _stamp(graph: Graph, iri: str, creator: str, created: datetime, modified: datetime) -> None:
+    subject = URIRef(iri)
+    graph.set((subject, DCTERMS.creator, URIRef(creator)))
+    graph.set((subject, DCTERMS.created, _timestamp(created)))
+    graph.set((subject, DCTERMS.modified, _timestamp(modified)))

@@ -1,0 +1,81 @@
+"""Facts about resources that every activity handler needs: where they live, what the
+server manages in them, and what a deleted one leaves behind."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
+
+SERVER_MANAGED = (DCTERMS.creator, DCTERMS.created, DCTERMS.modified, CC.verified)
+LINK_PREDICATES = (
+    CC.territory,
+    CC.wall,
+    CC.partOf,
+    CC.amends,
+    CC.voteOn,
+    AS.inReplyTo,
+    AS.location,
+    URIRef("http://schema.org/superEvent"),
+)
+
+
+def container_of(iri: str, base_url: str) -> str:
+    """The container slug ("events") of a member IRI under this instance."""
+    path = iri[len(base_url) :] if iri.startswith(base_url + "/") else ""
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[0] not in CLASS_BY_CONTAINER:
+        raise ValueError(f"{iri} is not a member of a container of {base_url}")
+    return parts[0]
+
+
+def graph_from_ntriples(text: str) -> Graph:
+    graph = Graph()
+    graph.parse(data=text, format="nt")
+    return graph
+
+
+def resource_type(graph: Graph, subject: URIRef) -> URIRef | None:
+    for value in graph.objects(subject, RDF.type):
+        if str(value).startswith(str(CC)):
+            return value  # type: ignore[return-value]
+    return None
+
+
+def is_tombstone(graph: Graph, subject: URIRef) -> bool:
+    return (subject, RDF.type, AS.Tombstone) in graph
+
+
+def tombstone(iri: str, former: URIRef | None, when: datetime) -> str:
+    """What stays of a deleted resource: enough to answer 410 and to refuse its IRI again."""
+    graph = Graph()
+    subject = URIRef(iri)
+    graph.add((subject, RDF.type, AS.Tombstone))
+    if former is not None:
+        graph.add((subject, AS.formerType, former))
+    stamp = Literal(when.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    graph.add((subject, AS.deleted, stamp))
+    return graph.serialize(format="nt")
+
+
+def local_links(graph: Graph, base_url: str) -> set[str]:
+    """IRIs of this instance that the graph points to through a link predicate."""
+    targets = set()
+    for predicate in LINK_PREDICATES:
+        for value in graph.objects(None, predicate):
+            if isinstance(value, URIRef) and str(value).startswith(base_url + "/"):
+                targets.add(str(value))
+    return targets
+
+
+def container_graph(base_url: str, slug: str) -> str:
+    """The server-managed description of a container (its members are added by writes)."""
+    iri = URIRef(f"{base_url}/{slug}/")
+    graph = Graph()
+    graph.add((iri, RDF.type, LDP.BasicContainer))
+    graph.add((iri, RDF.type, LDP.Container))
+    graph.add((iri, DCTERMS.title, Literal(slug)))
+    return graph.serialize(format="nt")

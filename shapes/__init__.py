@@ -1,0 +1,280 @@
+"""SHACL shapes of Communecter resources and the validator every write goes through.
+
+The server validates every write (form, LDP, inbox), so validation must be
+cheap: the shape files are parsed once, split into one small shapes graph per
+resource class, and a data graph is only checked against the shapes of the
+classes it actually has. pyshacl runs with no inference and no ontology graph
+(the shapes target every subclass explicitly instead).
+
+Shapes are open: triples from other vocabularies pass untouched. Links to other
+resources are only checked to be IRIs; whether the target exists and has the
+right type is the caller's business (it needs the store).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from ontology import NAMESPACES, RESOURCE_CLASSES, SH
+
+__all__ = [
+    "CCS",
+    "SHAPE_FILES",
+    "ValidationIssue",
+    "ValidationResult",
+    "all_shapes_graph",
+    "shapes_graph_for",
+    "validate",
+]
+
+HERE = Path(__file__).resolve().parent
+CCS = Namespace("https://w3id.org/communecter/shapes#")
+
+#: The shape files, common checks first. One file per resource type.
+SHAPE_FILES: tuple[str, ...] = (
+    "common.ttl",
+    "citizen.ttl",
+    "organization.ttl",
+    "project.ttl",
+    "event.ttl",
+    "post.ttl",
+    "proposal.ttl",
+    "offer.ttl",
+    "place.ttl",
+    "territory.ttl",
+)
+
+_RESOURCE_CLASS_SET = frozenset(RESOURCE_CLASSES)
+# Shape-graph predicates whose objects belong to the shape that uses them
+# (nested shapes, lists); anything reached through them is copied along.
+_NO_FOLLOW = frozenset({SH.targetClass, SH.targetNode, SH.path, SH["class"], SH.datatype, SH.lessThanOrEquals,
+                        SH.lessThan, SH.equals, SH.disjoint})
+
+
+def _bind(g: Graph) -> Graph:
+    for prefix, ns in NAMESPACES.items():
+        g.bind(prefix, ns, override=True)
+    g.bind("ccs", CCS, override=True)
+    return g
+
+
+@lru_cache(maxsize=1)
+def _all_shapes() -> Graph:
+    g = _bind(Graph())
+    for name in SHAPE_FILES:
+        g.parse(HERE / name, format="turtle")
+    return g
+
+
+def all_shapes_graph() -> Graph:
+    """Every Communecter shape in one graph (a copy: callers may serialize or modify it)."""
+    return _copy(_all_shapes())
+
+
+def _copy(src: Graph) -> Graph:
+    g = _bind(Graph())
+    for t in src:
+        g.add(t)
+    return g
+
+
+def _closure(src: Graph, roots: list[Node]) -> Graph:
+    """The triples of `roots` and of everything they reference as nested shapes or lists."""
+    out = _bind(Graph())
+    seen: set[Node] = set()
+    todo = list(roots)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in src.predicate_objects(node):
+            out.add((node, p, o))
+            if p in _NO_FOLLOW or isinstance(o, Literal):
+                continue
+            if isinstance(o, BNode) or (o, None, None) in src:
+                todo.append(o)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _class_graphs() -> dict[URIRef, Graph]:
+    src = _all_shapes()
+    graphs: dict[URIRef, Graph] = {}
+    for cls in RESOURCE_CLASSES:
+        roots = sorted(src.subjects(SH.targetClass, cls))
+        graphs[cls] = _closure(src, roots)
+    return graphs
+
+
+def shapes_graph_for(class_iri: URIRef | str) -> Graph:
+    """The shapes that apply to instances of `class_iri` (a copy), as served at /shapes/{Type}.
+
+    Raises KeyError for a class that is not one of our concrete resource classes.
+    """
+    graphs = _class_graphs()
+    cls = URIRef(str(class_iri))
+    if cls not in graphs:
+        raise KeyError(f"no shapes for {cls}: not a Communecter resource class")
+    return _copy(graphs[cls])
+
+
+_combined_lock = threading.Lock()
+_combined: dict[frozenset[URIRef], Graph] = {}
+
+
+def _shapes_for_types(types: frozenset[URIRef]) -> Graph:
+    g = _combined.get(types)
+    if g is not None:
+        return g
+    graphs = _class_graphs()
+    with _combined_lock:
+        g = _combined.get(types)
+        if g is None:
+            if len(types) == 1:
+                g = graphs[next(iter(types))]
+            else:
+                g = _bind(Graph())
+                for cls in sorted(types):
+                    for t in graphs[cls]:
+                        g.add(t)
+            _combined[types] = g
+    return g
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One violation, in a form the UI and the API can show without SHACL knowledge."""
+
+    focus: Node | None
+    path: Node | None
+    component: str
+    value: Node | None
+    #: language tag ('en', 'fr', '' for untagged) → message
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        for candidate in (lang, "en", ""):
+            if candidate in self.messages:
+                return self.messages[candidate]
+        return next(iter(self.messages.values()), self.component)
+
+    def line(self, lang: str = "en") -> str:
+        """One readable line: focus node, path, message, and which check failed."""
+        focus = _short(self.focus) if self.focus is not None else "(graph)"
+        path = _short(self.path) if self.path is not None else "(node)"
+        detail = self.component
+        if self.value is not None:
+            shown = str(self.value)
+            if len(shown) > 60:
+                shown = shown[:57] + "..."
+            detail += f", value {shown!r}"
+        return f"{focus} {path}: {self.message(lang)} [{detail}]"
+
+
+@dataclass
+class ValidationResult:
+    """What `validate` returns: the verdict, the SHACL report, and readable lines."""
+
+    conforms: bool
+    report_graph: Graph
+    issues: list[ValidationIssue] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        """One English line per violation: focus node, path, message."""
+        return [i.line("en") for i in self.issues]
+
+    def messages_for(self, lang: str) -> list[str]:
+        """The same lines in another language ('fr'), English where a message has no translation."""
+        return [i.line(lang) for i in self.issues]
+
+
+def _short(node: Node) -> str:
+    if isinstance(node, URIRef):
+        text = str(node)
+        for prefix, ns in NAMESPACES.items():
+            if text.startswith(ns) and len(text) > len(ns):
+                return f"{prefix}:{text[len(ns):]}"
+        return f"<{text}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return str(node)
+
+
+def _issues(report: Graph) -> list[ValidationIssue]:
+    issues = []
+    for result in report.objects(None, SH.result):
+        messages: dict[str, str] = {}
+        for m in report.objects(result, SH.resultMessage):
+            lang = m.language if isinstance(m, Literal) and m.language else ""
+            messages.setdefault(lang, str(m))
+        component = report.value(result, SH.sourceConstraintComponent)
+        comp = str(component).rsplit("#", 1)[-1].removesuffix("ConstraintComponent") if component else "Constraint"
+        issues.append(
+            ValidationIssue(
+                focus=report.value(result, SH.focusNode),
+                path=report.value(result, SH.resultPath),
+                component=comp,
+                value=report.value(result, SH.value),
+                messages=messages,
+            )
+        )
+    issues.sort(key=lambda i: (str(i.focus), str(i.path), i.component))
+    return issues
+
+
+def _no_type_result(data: Graph) -> ValidationResult:
+    report = _bind(Graph())
+    vr, res = BNode(), BNode()
+    report.add((vr, RDF.type, SH.ValidationReport))
+    report.add((vr, SH.conforms, Literal(False)))
+    report.add((vr, SH.result, res))
+    report.add((res, RDF.type, SH.ValidationResult))
+    report.add((res, SH.resultSeverity, SH.Violation))
+    report.add((res, SH.resultPath, RDF.type))
+    report.add((res, SH.sourceShape, CCS.OneTypeShape))
+    report.add((res, SH.sourceConstraintComponent, SH.MinCountConstraintComponent))
+    focus = next((s for s in data.subjects() if isinstance(s, URIRef)), None)
+    if focus is not None:
+        report.add((res, SH.focusNode, focus))
+    en = ("no Communecter resource type in the data: give the resource exactly one rdf:type among "
+          "cc:Citizen, cc:Organization (or a kind of it), cc:Project, cc:Event, cc:Post, cc:Proposal, "
+          "cc:Amendment, cc:Vote, cc:Action, cc:Offer, cc:Need, cc:PointOfInterest or a territory class.")
+    fr = ("aucun type de ressource Communecter dans les données : donnez à la ressource exactement un "
+          "rdf:type parmi cc:Citizen, cc:Organization (ou l'une de ses sortes), cc:Project, cc:Event, "
+          "cc:Post, cc:Proposal, cc:Amendment, cc:Vote, cc:Action, cc:Offer, cc:Need, "
+          "cc:PointOfInterest ou une classe de territoire.")
+    report.add((res, SH.resultMessage, Literal(en, lang="en")))
+    report.add((res, SH.resultMessage, Literal(fr, lang="fr")))
+    return ValidationResult(conforms=False, report_graph=report, issues=_issues(report))
+
+
+def validate(data: Graph) -> ValidationResult:
+    """Check a resource graph against the shapes of the Communecter classes it uses.
+
+    `data` is not modified. A graph with no rdf:type among our resource classes
+    does not conform (there is nothing to check it against, and the store only
+    holds typed resources).
+    """
+    types = frozenset(o for o in data.objects(None, RDF.type) if o in _RESOURCE_CLASS_SET)
+    if not types:
+        return _no_type_result(data)
+    shapes = _shapes_for_types(types)
+    conforms, report, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=False,
+        abort_on_first=False,
+        allow_warnings=False,
+    )
+    return ValidationResult(conforms=bool(conforms), report_graph=report, issues=[] if conforms else _issues(report))

@@ -1,0 +1,532 @@
+"""The La Réunion demo dataset: a living territory to show, test and benchmark against.
+
+``demo_resources(base, now, seed)`` returns (resource IRI, graph) pairs for citizens,
+organizations, places, projects, events, posts, proposals and offers spread over the 24
+communes of La Réunion, weighted by population, every commune and every theme present.
+The same (base, now, seed) always gives the same graphs; events are placed relative to
+``now`` so that a fresh demo always has things coming up. The territory graphs are not
+included: load them from ``store.territories.territory_graphs``.
+
+Order: a resource comes after what it links to, with one exception fixed by the list's
+shape (citizens first): a citizen's ``org:memberOf`` points forward to organizations.
+``dcterms:creator`` is always a citizen (an organization's admin when it acts).
+Standard library and rdflib only; texts live in ``store.demo_text``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+
+from store import demo_text as text
+from store.territories import AS, CC, GEO, Territory, new_graph, read_territories, territory_iri
+
+CCT = Namespace("https://w3id.org/communecter/themes#")
+SCHEMA = Namespace("http://schema.org/")
+ORG = Namespace("http://www.w3.org/ns/org#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+REUNION_TIME = timezone(timedelta(hours=4))  # no daylight saving time on the island
+
+COUNTS = {"citizens": 400, "associations": 60, "businesses": 40, "informal_groups": 10,
+          "projects": 40, "events": 120, "festivals": 4, "places": 40, "commune_posts": 300,
+          "organization_posts": 180, "project_posts": 60, "event_posts": 60,
+          "proposals": 15, "offers": 40}
+
+Resource = tuple[str, Graph]
+
+
+def slugify(label: str) -> str:
+    """Lowercase ASCII slug [a-z0-9-] of a French label, at most 60 characters."""
+    label = label.replace("œ", "oe").replace("æ", "ae").replace("Œ", "oe")
+    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
+
+
+def a_form(name: str) -> str:
+    """French 'in X': au Port, aux Avirons, à Saint-Denis."""
+    if name.startswith("Le "):
+        return "au " + name[3:]
+    if name.startswith("Les "):
+        return "aux " + name[4:]
+    return "à " + name
+
+
+def de_form(name: str) -> str:
+    """French 'of X': du Port, des Avirons, d'Entre-Deux, de Saint-Denis."""
+    if name.startswith("Le "):
+        return "du " + name[3:]
+    if name.startswith("Les "):
+        return "des " + name[4:]
+    if slugify(name[:1]) in tuple("aeiou"):
+        return "d'" + name
+    return "de " + name
+
+
+def sentence_case(phrase: str) -> str:
+    """Capitalise the first letter of each sentence (templates start with lowercase jobs)."""
+    return re.sub(r"(^|[.!?] )(\w)", lambda m: m.group(1) + m.group(2).upper(), phrase)
+
+
+def french_day(moment: datetime) -> str:
+    """'samedi 14 mars', the way a local post names a day."""
+    return f"{text.WEEKDAYS[moment.weekday()]} {moment.day} {text.MONTHS[moment.month - 1]}"
+
+
+@dataclass(eq=False)
+class Commune:
+    territory: Territory
+    iri: str
+    citizens: list[Citizen] = field(default_factory=list)
+    orgs: list[Org] = field(default_factory=list)
+    places: list[Item] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.territory.name
+
+
+@dataclass(eq=False)
+class Citizen:
+    iri: str
+    first: str
+    last: str
+    feminine: bool
+    commune: Commune
+    memberships: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Org:
+    iri: str
+    cls: str
+    name: str
+    summary: str
+    commune: Commune
+    themes: list[str]
+    admin: Citizen
+    members: list[Citizen] = field(default_factory=list)
+    governs: str | None = None
+
+
+@dataclass(eq=False)
+class Item:
+    """A place, project or event other resources link to."""
+
+    iri: str
+    name: str
+    commune: Commune
+    org: Org | None = None
+    themes: list[str] = field(default_factory=list)
+    point: tuple[Decimal, Decimal] | None = None
+    start: datetime | None = None
+
+
+class DemoBuilder:
+    """Plans and emits the dataset; one instance per call, all randomness from one seed."""
+
+    def __init__(self, base: str, now: datetime, seed: int) -> None:
+        self.base = base.rstrip("/")
+        self.rng = random.Random(seed)
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        self.now = now.astimezone(REUNION_TIME).replace(microsecond=0)
+        communes = [t for t in read_territories() if t.kind == "commune"]
+        self.communes = [Commune(t, territory_iri(self.base, t.kind, t.code)) for t in communes]
+        self.weights = [t.population or 1 for t in communes]
+        self.by_code = {c.territory.code: c for c in self.communes}
+        self.slugs: set[str] = set()
+        self.org_names: set[str] = set()
+        self.post_count = 0
+        self.out: list[Resource] = []
+        self.orgs: list[Org] = []
+        self.projects: list[Item] = []
+        self.events: list[Item] = []
+
+    # ---- helpers -------------------------------------------------------------------
+    def allocate(self, total: int, minimum: int) -> list[int]:
+        """Split ``total`` over communes by population, each getting at least ``minimum``."""
+        spare = total - minimum * len(self.communes)
+        shares = [spare * w / sum(self.weights) for w in self.weights]
+        counts = [minimum + int(s) for s in shares]
+        by_remainder = sorted(range(len(shares)), key=lambda i: (int(shares[i]) - shares[i], i))
+        for i in by_remainder[: total - sum(counts)]:
+            counts[i] += 1
+        return counts
+
+    def commune(self) -> Commune:
+        """A commune drawn with probability proportional to its population."""
+        return self.rng.choices(self.communes, weights=self.weights)[0]
+
+    def mint(self, container: str, label: str) -> str:
+        """A fresh IRI ``{base}/{container}/{slug}``, suffixing -2, -3… on collisions."""
+        stem = slugify(label) or container
+        slug, n = stem, 1
+        while f"{container}/{slug}" in self.slugs:
+            n += 1
+            slug = f"{stem}-{n}"
+        self.slugs.add(f"{container}/{slug}")
+        return f"{self.base}/{container}/{slug}"
+
+    def fill(self, template: str, commune: Commune, **extra: str) -> str:
+        """Fill a demo_text template with the commune's and a random quartier's forms."""
+        quartier = self.rng.choice(text.QUARTIERS[commune.territory.code])
+        fields = {"commune": commune.name, "a_commune": a_form(commune.name),
+                  "de_commune": de_form(commune.name), "quartier": quartier,
+                  "a_quartier": a_form(quartier), "de_quartier": de_form(quartier),
+                  "school": self.rng.choice(text.SCHOOLS),
+                  "surname": self.rng.choice(text.LAST_NAMES)}
+        return template.format_map(fields | extra)
+
+    def point(self, commune: Commune, spread: float) -> tuple[Decimal, Decimal]:
+        """A point within ``spread`` degrees of the town hall (small: the coast is close)."""
+        lat, long = float(commune.territory.lat), float(commune.territory.long)
+        jitter = self.rng.uniform
+        return (Decimal(f"{lat + jitter(-spread, spread):.5f}"),
+                Decimal(f"{long + jitter(-spread, spread):.5f}"))
+
+    def ago(self, max_days: float, min_days: float = 0) -> datetime:
+        """A moment between ``max_days`` and ``min_days`` before now, to the minute."""
+        seconds = self.rng.uniform(min_days * 86400, max_days * 86400)
+        return (self.now - timedelta(seconds=seconds)).replace(second=0)
+
+    def at(self, days: int, hour: int, minute: int = 0) -> datetime:
+        """Local time ``hour:minute`` on the day ``days`` after today."""
+        day = self.now.date() + timedelta(days=days)
+        return datetime.combine(day, time(hour, minute), REUNION_TIME)
+
+    def graph(self, iri: str, cls: str, *, commune: Commune, creator: Citizen,
+              published: datetime, themes: list[str] = (), name: str | None = None,
+              summary: str | None = None, content: str | None = None,
+              attributed: str | None = None,
+              point: tuple[Decimal, Decimal] | None = None) -> Graph:
+        """A resource graph with the properties every resource type shares."""
+        g = new_graph()
+        for prefix, ns in (("cct", CCT), ("schema", SCHEMA), ("org", ORG), ("dcterms", DCTERMS)):
+            g.bind(prefix, ns)
+        s = URIRef(iri)
+        g.add((s, RDF.type, CC[cls]))
+        for prop, value in ((AS.name, name), (AS.summary, summary), (AS.content, content)):
+            if value:
+                g.add((s, prop, Literal(value)))
+        g.add((s, AS.published, Literal(published)))
+        g.add((s, DCTERMS.creator, URIRef(creator.iri)))
+        g.add((s, CC.territory, URIRef(commune.iri)))
+        if attributed:
+            g.add((s, AS.attributedTo, URIRef(attributed)))
+        for theme in dict.fromkeys(themes):
+            g.add((s, CC.theme, CCT[theme]))
+        if point:
+            g.add((s, GEO.lat, Literal(point[0])))
+            g.add((s, GEO.long, Literal(point[1])))
+        self.out.append((iri, g))
+        return g
+
+    # ---- the dataset ---------------------------------------------------------------
+    def build(self) -> list[Resource]:
+        """Plan people and organizations, then emit every resource in link order."""
+        self.plan_citizens()
+        self.plan_organizations()
+        self.emit_citizens()
+        self.emit_organizations()
+        self.emit_places()
+        self.emit_projects()
+        self.emit_events()
+        self.emit_posts()
+        self.emit_proposals()
+        self.emit_offers()
+        return self.out
+
+    def plan_citizens(self) -> None:
+        """Citizens per commune, by population, at least four everywhere."""
+        for commune, count in zip(self.communes, self.allocate(COUNTS["citizens"], 4)):
+            for _ in range(count):
+                feminine = self.rng.random() < 0.52
+                first = self.rng.choice(text.FIRST_NAMES_F if feminine else text.FIRST_NAMES_M)
+                last = self.rng.choice(text.LAST_NAMES)
+                iri = self.mint("persons", f"{first} {last}")
+                commune.citizens.append(Citizen(iri, first, last, feminine, commune))
+
+    def emit_citizens(self) -> None:
+        """One graph per citizen: bio, skills, interests, memberships."""
+        for commune in self.communes:
+            for person in commune.citizens:
+                self.emit_citizen(person)
+
+    def emit_citizen(self, person: Citizen) -> None:
+        rng = self.rng
+        job = rng.choice(text.JOBS).split("|")
+        hobby, hobby2 = rng.sample(text.HOBBIES, 2)
+        bio = self.fill(rng.choice(text.BIOS), person.commune, job=job[-1 if person.feminine else 0],
+                        hobby=hobby, hobby2=hobby2)
+        g = self.graph(person.iri, "Citizen", commune=person.commune, creator=person,
+                       published=self.ago(720, 30), themes=rng.sample(text.THEMES, rng.randint(2, 4)),
+                       name=f"{person.first} {person.last}", summary=sentence_case(bio))
+        s = URIRef(person.iri)
+        g.add((s, AS.preferredUsername, Literal(person.iri.rsplit("/", 1)[1])))
+        for skill in rng.sample(text.SKILLS, rng.randint(1, 4)):
+            g.add((s, CC.skill, Literal(skill)))
+        for org_iri in dict.fromkeys(person.memberships):
+            g.add((s, ORG.memberOf, URIRef(org_iri)))
+
+    def emit_organizations(self) -> None:
+        """One graph per organization, public authorities first."""
+        for org in self.orgs:
+            located = org.cls != "InformalGroup"
+            mairie = org.governs == org.commune.iri
+            point = None
+            if mairie:
+                point = (org.commune.territory.lat, org.commune.territory.long)
+            elif located:
+                point = self.point(org.commune, 0.01)
+            g = self.graph(org.iri, org.cls, commune=org.commune, creator=org.admin,
+                           published=self.ago(900, 200), themes=org.themes, name=org.name,
+                           summary=org.summary, point=point)
+            s = URIRef(org.iri)
+            if org.governs:
+                g.add((s, CC.governs, URIRef(org.governs)))
+            if located:
+                street = f"{self.rng.randint(1, 150)} {self.rng.choice(text.STREETS)}"
+                g.add((s, SCHEMA.streetAddress, Literal(street)))
+            if located and (mairie or self.rng.random() < 0.6):
+                slug = org.iri.rsplit("/", 1)[1]
+                g.add((s, AS.url, URIRef(f"https://{slug}.example.org/")))
+
+    def plan_organizations(self) -> None:
+        """Authorities, associations, businesses and groups, with admins and members."""
+        for commune in self.communes:
+            summary = text.PUBLIC_AUTHORITY_SUMMARY.format(de_commune=de_form(commune.name))
+            self.add_org(commune, "PublicAuthority", f"Mairie {de_form(commune.name)}", summary,
+                         ["territoire", "citoyennete"], (3, 6), governs=commune.iri)
+        seat = self.by_code["97411"]
+        for kind, code, name, summary in (
+                ("departement", "974", "Département de La Réunion", text.DEPARTEMENT_SUMMARY),
+                ("region", "04", "Région Réunion", text.REGION_SUMMARY)):
+            self.add_org(seat, "PublicAuthority", name, summary, ["territoire", "citoyennete"],
+                         (4, 8), governs=territory_iri(self.base, kind, code), local=0.2)
+        plan = (("Association", text.ASSOCIATIONS, "associations", 1, (3, 12)),
+                ("Business", text.BUSINESSES, "businesses", 0, (1, 3)),
+                ("InformalGroup", text.INFORMAL_GROUPS, "informal_groups", 0, (3, 8)))
+        for cls, templates, key, minimum, members in plan:
+            for commune, count in zip(self.communes, self.allocate(COUNTS[key], minimum)):
+                for _ in range(count):
+                    self.add_templated_org(commune, cls, templates, members)
+
+    def add_templated_org(self, commune: Commune, cls: str, templates: list, members: tuple) -> None:
+        """An organization from a template, its name unique across the dataset."""
+        admin = self.rng.choice(commune.citizens)
+        coastal = commune.territory.code in text.BEACHES
+        for _ in range(30):
+            template, themes, summary = self.rng.choice(templates)
+            name = self.fill(template, commune, surname=admin.last)
+            if name not in self.org_names and (coastal or "Surf" not in name):
+                break
+        self.add_org(commune, cls, name, summary, themes, members, admin=admin)
+
+    def add_org(self, commune: Commune, cls: str, name: str, summary: str, themes: list[str],
+                members: tuple[int, int], admin: Citizen | None = None,
+                governs: str | None = None, local: float = 0.8) -> None:
+        """Register an organization; its admin and members mostly live in its commune."""
+        admin = admin or self.rng.choice(commune.citizens)
+        org = Org(self.mint("organizations", name), cls, name, summary, commune, list(themes),
+                  admin, [admin], governs)
+        for _ in range(self.rng.randint(*members) - 1):
+            source = commune if self.rng.random() < local else self.commune()
+            person = self.rng.choice(source.citizens)
+            if person not in org.members:
+                org.members.append(person)
+        for person in org.members:
+            person.memberships.append(org.iri)
+        commune.orgs.append(org)
+        self.orgs.append(org)
+        self.org_names.add(name)
+
+    def emit_places(self) -> None:
+        """Points of interest near each town hall, at least one per commune."""
+        for commune, count in zip(self.communes, self.allocate(COUNTS["places"], 1)):
+            beaches = [(b, text.BEACH_THEMES) for b in text.BEACHES.get(commune.territory.code, [])]
+            mairie = commune.orgs[0]
+            for template, themes in self.rng.sample(beaches[:1] + list(text.PLACES), count):
+                name = self.fill(template, commune)
+                iri = self.mint("places", name)
+                point = self.point(commune, 0.008)
+                self.graph(iri, "PointOfInterest", commune=commune, creator=mairie.admin,
+                           published=self.ago(600, 100), themes=themes, name=name,
+                           attributed=mairie.iri, point=point)
+                commune.places.append(Item(iri, name, commune, mairie, themes, point))
+
+    def emit_projects(self) -> None:
+        """Projects carried by local organizations, every stage represented."""
+        for index in range(COUNTS["projects"]):
+            commune = self.commune()
+            org = self.rng.choice([o for o in commune.orgs if o.cls != "Business"])
+            template, themes, summary = self.rng.choice(text.PROJECTS)
+            name = self.fill(template, commune)
+            iri = self.mint("projects", name)
+            content = (f"{summary} Porté par {org.name}, le projet cherche des bénévoles, "
+                       "des idées et des partenaires.")
+            g = self.graph(iri, "Project", commune=commune, creator=org.admin,
+                           published=self.ago(400, 10), themes=themes, name=name,
+                           summary=summary, content=content, attributed=org.iri)
+            g.add((URIRef(iri), CC.stage, CC[text.STAGES[index % len(text.STAGES)]]))
+            self.projects.append(Item(iri, name, commune, org, themes))
+
+    def emit_events(self) -> None:
+        """A few local festivals with sub-events, then events in every commune."""
+        for code in sorted(self.rng.sample(sorted(text.FESTIVALS), COUNTS["festivals"])):
+            self.emit_festival(self.by_code[code])
+        regular = COUNTS["events"] - len(self.events)
+        for commune, count in zip(self.communes, self.allocate(regular, 1)):
+            for _ in range(count):
+                self.emit_regular_event(commune)
+
+    def emit_festival(self, commune: Commune) -> None:
+        """A two-day festival run by the mairie, and its concerts, markets and workshops."""
+        rng, mairie = self.rng, commune.orgs[0]
+        days = rng.randint(7, 45)
+        start = self.at(days, 9)
+        name = f"{text.FESTIVALS[commune.territory.code]} {start.year}"
+        themes = ["culture", "tourisme", "agriculture"]
+        parent = self.add_event(commune, mairie, name, "Festival", themes, start,
+                                self.at(days + 1, 22), 5000)
+        for part, kind, hour, hours in rng.sample(text.FESTIVAL_PARTS, rng.randint(2, 3)):
+            begin = self.at(days + rng.randint(0, 1), hour)
+            self.add_event(commune, mairie, f"{part} – {name}", kind, themes, begin,
+                           begin + timedelta(hours=hours), 300, super_event=parent.iri)
+
+    def emit_regular_event(self, commune: Commune) -> None:
+        """Mostly in the eight weeks after now, some in the six weeks before."""
+        rng = self.rng
+        template, kind, themes, hours, hour, capacity = rng.choice(text.EVENTS)
+        hosts = [o for o in commune.orgs if o.cls != "Business" or kind in ("Market", "Workshop")]
+        org = rng.choice(hosts)
+        days = rng.randint(1, 56) if rng.random() < 0.85 else -rng.randint(1, 45)
+        start = self.at(days, hour, rng.choice((0, 0, 30)))
+        self.add_event(commune, org, self.fill(template, commune, org=org.name), kind, themes,
+                       start, start + timedelta(hours=hours), int(capacity * rng.uniform(0.6, 1.4)))
+
+    def add_event(self, commune: Commune, org: Org, name: str, kind: str, themes: list[str],
+                  start: datetime, end: datetime, capacity: int,
+                  super_event: str | None = None) -> Item:
+        """Emit one event, usually at one of the commune's places."""
+        rng = self.rng
+        place = rng.choice(commune.places) if rng.random() < 0.75 else None
+        point = place.point if place else self.point(commune, 0.01)
+        where = f"Rendez-vous : {place.name}." if place else "Le lieu sera précisé aux inscrits."
+        summary = text.EVENT_SUMMARIES[kind]
+        content = text.EVENT_CONTENT.format(summary=summary, org=org.name, place_phrase=where)
+        iri = self.mint("events", f"{name} {start:%Y-%m-%d}")
+        published = min(start, self.now) - timedelta(days=rng.randint(3, 30), minutes=rng.randint(0, 900))
+        g = self.graph(iri, "Event", commune=commune, creator=org.admin, published=published,
+                       themes=themes, name=name, summary=summary, content=content,
+                       attributed=org.iri, point=point)
+        s = URIRef(iri)
+        g.add((s, AS.startTime, Literal(start)))
+        g.add((s, AS.endTime, Literal(end)))
+        g.add((s, CC.eventType, CC[kind]))
+        g.add((s, SCHEMA.maximumAttendeeCapacity, Literal(capacity)))
+        if place:
+            g.add((s, AS.location, URIRef(place.iri)))
+        if super_event:
+            g.add((s, SCHEMA.superEvent, URIRef(super_event)))
+        item = Item(iri, name, commune, org, themes, point, start)
+        self.events.append(item)
+        return item
+
+    def emit_posts(self) -> None:
+        """Posts on commune walls (every commune), then organization, project, event walls."""
+        rng = self.rng
+        for commune, count in zip(self.communes, self.allocate(COUNTS["commune_posts"], 5)):
+            for _ in range(count):
+                theme = text.THEMES[self.post_count % len(text.THEMES)]
+                author = commune.orgs[0] if rng.random() < 0.2 else rng.choice(commune.citizens)
+                self.emit_post(commune.iri, commune, author, [theme], rng.choice(text.POSTS[theme]))
+        for _ in range(COUNTS["organization_posts"]):
+            org = rng.choice(self.orgs)
+            theme = rng.choice(org.themes)
+            author = org if rng.random() < 0.5 else rng.choice(org.members)
+            self.emit_post(org.iri, org.commune, author, [theme], rng.choice(text.POSTS[theme]),
+                           org=org.name)
+        for _ in range(COUNTS["project_posts"]):
+            project = rng.choice(self.projects)
+            author = project.org if rng.random() < 0.5 else rng.choice(project.org.members)
+            self.emit_post(project.iri, project.commune, author, project.themes,
+                           rng.choice(text.PROJECT_POST), project=project.name)
+        for _ in range(COUNTS["event_posts"]):
+            self.emit_event_post(rng.choice(self.events))
+
+    def emit_event_post(self, event: Item) -> None:
+        """An invitation before the event, a thank-you after it."""
+        rng = self.rng
+        author = event.org if rng.random() < 0.6 else rng.choice(event.commune.citizens)
+        if event.start < self.now:
+            template = text.EVENT_POST[-1]
+            published = event.start + (self.now - event.start) * rng.uniform(0.1, 0.9)
+        else:
+            template = rng.choice(text.EVENT_POST[:-1])
+            published = self.ago(10)
+        self.emit_post(event.iri, event.commune, author, event.themes, template,
+                       published=published.replace(second=0, microsecond=0), event=event.name,
+                       day=french_day(event.start), hour=f"{event.start:%H}h{event.start:%M}")
+
+    def emit_post(self, wall: str, commune: Commune, author: Citizen | Org, themes: list[str],
+                  body: str, published: datetime | None = None, **fields: str) -> None:
+        """One post: an optional opening, a templated body, an optional closing."""
+        rng = self.rng
+        self.post_count += 1
+        published = published or self.ago(60)
+        fields.setdefault("day", french_day(published + timedelta(days=rng.randint(2, 14))))
+        fields.setdefault("org", commune.orgs[0].name)
+        content = rng.choice(text.OPENINGS) + self.fill(body, commune, **fields)
+        content += rng.choice(text.CLOSINGS)
+        creator = author.admin if isinstance(author, Org) else author
+        g = self.graph(self.mint("posts", f"post {self.post_count:04d}"), "Post", commune=commune,
+                       creator=creator, published=published, themes=themes,
+                       content=sentence_case(content), attributed=author.iri)
+        g.add((URIRef(self.out[-1][0]), CC.wall, URIRef(wall)))
+
+    def emit_proposals(self) -> None:
+        """Proposals put to the vote; a few already closed."""
+        rng = self.rng
+        templates = rng.sample(text.PROPOSALS, len(text.PROPOSALS))
+        for index in range(COUNTS["proposals"]):
+            name, themes, content, options = templates[index % len(templates)]
+            commune = self.commune()
+            author = commune.orgs[0] if rng.random() < 0.3 else rng.choice(commune.citizens)
+            end = self.at(rng.randint(5, 30) if index % 5 else -rng.randint(1, 20), 23, 59)
+            published = min(end, self.now) - timedelta(days=rng.randint(5, 25))
+            name = self.fill(name, commune)
+            iri = self.mint("proposals", name)
+            g = self.graph(iri, "Proposal", commune=commune,
+                           creator=author.admin if isinstance(author, Org) else author,
+                           published=published, themes=themes, name=name,
+                           content=self.fill(content, commune), attributed=author.iri)
+            g.add((URIRef(iri), AS.endTime, Literal(end)))
+            for option in options or text.YES_NO:
+                g.add((URIRef(iri), CC.option, Literal(option)))
+
+    def emit_offers(self) -> None:
+        """Classifieds: housing, exchanges, gifts, sales, rentals, carpooling, jobs."""
+        rng = self.rng
+        templates = rng.sample(text.OFFERS, len(text.OFFERS))
+        for index in range(COUNTS["offers"]):
+            cls, category, name, themes, content = templates[index % len(templates)]
+            commune = self.commune()
+            by_mairie = cls == "Offer" and category == "Job"
+            author = commune.orgs[0] if by_mairie else rng.choice(commune.citizens)
+            name = self.fill(name, commune)
+            iri = self.mint("offers", f"{name} {index + 1}")
+            g = self.graph(iri, cls, commune=commune,
+                           creator=author.admin if by_mairie else author,
+                           published=self.ago(30), themes=themes, name=name,
+                           content=self.fill(content, commune), attributed=author.iri)
+            g.add((URIRef(iri), CC.category, CC[category]))
+
+
+def demo_resources(base: str, now: datetime, seed: int = 974) -> list[Resource]:
+    """The demo dataset as (resource IRI, graph) pairs, each after what it links to."""
+    return DemoBuilder(base, now, seed).build()

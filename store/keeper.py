@@ -1,0 +1,194 @@
+"""The storekeeper: one process owns the store, the web workers talk to it.
+
+An on-disk Oxigraph store can be opened read-write by one process only, while the web
+server needs several worker processes to use both cores. So `communecter serve` starts the
+storekeeper, which opens the backend once and serves the TripleStore interface over a Unix
+socket (multiprocessing.managers); every worker holds a `KeeperClient`. Untrusted SPARQL
+queries go on to killable child processes (store/runner.py) when the backend allows it.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from multiprocessing.managers import BaseManager
+from pathlib import Path
+
+from rdflib.term import Node
+
+from store.base import EndpointResult, TripleStore, Write
+
+EXPOSED = ("graph", "graph_with_etag", "select", "ask", "endpoint_query", "write",
+           "bulk_load_chunk", "dump_to_file", "stats")
+
+
+GRAPH_CACHE_SIZE = 50_000
+
+
+class _Manager(BaseManager):
+    pass
+
+
+class Generation:
+    """A write counter in a shared file: workers see "nothing changed" without asking.
+
+    The storekeeper bumps it after every write; each worker keeps the graphs it read,
+    stamped with the generation they were read at, and reuses them while it is unchanged.
+    """
+
+    def __init__(self, path: Path, writer: bool) -> None:
+        if writer:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(struct.pack("<Q", 0))
+        self._file = open(path, "r+b" if writer else "rb")  # noqa: SIM115 (kept open)
+        access = mmap.ACCESS_WRITE if writer else mmap.ACCESS_READ
+        self._map = mmap.mmap(self._file.fileno(), 8, access=access)
+
+    def read(self) -> int:
+        return struct.unpack_from("<Q", self._map, 0)[0]
+
+    def bump(self) -> int:
+        value = self.read() + 1
+        struct.pack_into("<Q", self._map, 0, value)
+        return value
+
+
+class KeptStore:
+    """The storekeeper's side: the backend plus write generations and the query runner."""
+
+    def __init__(self, store: TripleStore, workdir: Path) -> None:
+        self.store = store
+        self.workdir = workdir
+        self.generation = Generation(workdir / "generation", writer=True)
+        self._generation_lock = threading.Lock()
+        self.runner = None
+        if getattr(store, "path", None) is not None and hasattr(store, "checkpoint"):
+            from store.runner import QueryRunner
+
+            self.runner = QueryRunner(store, workdir / "query-checkpoints")
+
+    def _bump(self) -> None:
+        with self._generation_lock:
+            self.generation.bump()
+
+    def graph(self, iri: str) -> str | None:
+        return self.store.graph(iri)
+
+    def graph_with_etag(self, iri: str) -> tuple[str, str] | None:
+        return self.store.graph_with_etag(iri)
+
+    def select(self, query: str) -> list[dict[str, Node]]:
+        return self.store.select(query)
+
+    def ask(self, query: str) -> bool:
+        return self.store.ask(query)
+
+    def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:
+        if self.runner is None:
+            return self.store.endpoint_query(query, accept, timeout)
+        return self.runner.run(query, accept, timeout, self.generation.read())
+
+    def write(self, change: Write) -> None:
+        try:
+            self.store.write(change)
+        finally:
+            self._bump()
+
+    def bulk_load_chunk(self, graphs: list[tuple[str, str]]) -> int:
+        try:
+            return self.store.bulk_load(graphs)
+        finally:
+            self._bump()
+
+    def dump_to_file(self, media_type: str) -> str:
+        target = self.workdir / f"dump-{threading.get_ident()}"
+        with open(target, "wb") as out:
+            for chunk in self.store.dump(media_type):
+                out.write(chunk)
+        return str(target)
+
+    def stats(self) -> dict:
+        return {**self.store.stats(), "generation": self.generation.read()}
+
+
+def serve_store(store: TripleStore, address: str, authkey: bytes, workdir: Path) -> None:
+    """Runs the storekeeper until the process is stopped."""
+    kept = KeptStore(store, workdir)
+    _Manager.register("store", callable=lambda: kept, exposed=EXPOSED)
+    manager = _Manager(address=address, authkey=authkey)
+    server = manager.get_server()
+    try:
+        server.serve_forever()
+    finally:
+        if kept.runner is not None:
+            kept.runner.close()
+        store.close()
+
+
+class KeeperClient(TripleStore):
+    """The web worker's side: the TripleStore interface, answered by the storekeeper."""
+
+    def __init__(self, address: str, authkey: bytes, workdir: Path) -> None:
+        _Manager.register("store", exposed=EXPOSED)
+        self._manager = _Manager(address=address, authkey=authkey)
+        self._manager.connect()
+        self._proxy = self._manager.store()
+        self._generation = Generation(workdir / "generation", writer=False)
+        self._graphs: OrderedDict[str, tuple[int, tuple[str, str] | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def graph(self, iri: str) -> str | None:
+        found = self.graph_with_etag(iri)
+        return None if found is None else found[0]
+
+    def graph_with_etag(self, iri: str) -> tuple[str, str] | None:
+        generation = self._generation.read()
+        with self._lock:
+            cached = self._graphs.get(iri)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        found = self._proxy.graph_with_etag(iri)
+        with self._lock:
+            self._graphs[iri] = (generation, found)
+            self._graphs.move_to_end(iri)
+            if len(self._graphs) > GRAPH_CACHE_SIZE:
+                self._graphs.popitem(last=False)
+        return found
+
+    def select(self, query: str) -> list[dict[str, Node]]:
+        return self._proxy.select(query)
+
+    def ask(self, query: str) -> bool:
+        return self._proxy.ask(query)
+
+    def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:
+        return self._proxy.endpoint_query(query, accept, timeout)
+
+    def write(self, change: Write) -> None:
+        self._proxy.write(change)
+
+    def bulk_load(self, graphs: Iterable[tuple[str, str]]) -> int:
+        count, batch = 0, []
+        for item in graphs:
+            batch.append(item)
+            if len(batch) >= 2000:
+                count += self._proxy.bulk_load_chunk(batch)
+                batch = []
+        if batch:
+            count += self._proxy.bulk_load_chunk(batch)
+        return count
+
+    def dump(self, media_type: str) -> Iterator[bytes]:
+        path = Path(self._proxy.dump_to_file(media_type))
+        try:
+            with open(path, "rb") as source:
+                while chunk := source.read(1 << 20):
+                    yield chunk
+        finally:
+            path.unlink(missing_ok=True)
+
+    def stats(self) -> dict:
+        return self._proxy.stats()

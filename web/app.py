@@ -1,0 +1,65 @@
+"""The Flask application factory: settings in, a configured app out."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from federation.activities import ActivityHandler
+from federation.resources import container_graph
+from ontology import CLASS_BY_CONTAINER, LDP
+from store.base import PreconditionFailed, TripleStore, Write
+from store.private import PrivateStore
+from store.queries import iri as sparql_iri
+from web.platform import Platform
+from web.problems import problem
+from web.settings import Settings
+from web.stores import open_public_store
+
+CONTAINERS = (*CLASS_BY_CONTAINER, "territories")
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: TripleStore | None = None,
+    private: PrivateStore | None = None,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.ensure_secret_key()
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    store = store or open_public_store(settings)
+    if private is None:
+        private = PrivateStore(settings.data_dir / "private.sqlite3")
+    ensure_containers(store, settings.base_url)
+    app.extensions["communecter"] = Platform(
+        settings, store, private, ActivityHandler(store, settings.base_url)
+    )
+    _register(app)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from web import home, ldp, sparql, vocabulary, wellknown
+
+    for module in (home, vocabulary, wellknown, sparql, ldp):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        headers = {}
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return problem(error.code or 500, error.description or "", headers)
+
+
+def ensure_containers(store: TripleStore, base_url: str) -> None:
+    """Creates the container descriptions once; membership is added by every Create."""
+    for slug in CONTAINERS:
+        iri = f"{base_url}/{slug}/"
+        if store.ask(f"ASK {{ GRAPH {sparql_iri(iri)} {{ {sparql_iri(iri)} a <{LDP.BasicContainer}> }} }}"):
+            continue
+        try:
+            store.write(Write(add={iri: container_graph(base_url, slug)}))
+        except PreconditionFailed:
+            pass

@@ -1,0 +1,93 @@
+"""`communecter serve`: the storekeeper process plus gunicorn workers.
+
+Gunicorn runs several worker processes (threads inside each) so that both cores serve
+requests; they share one store through the storekeeper (store/keeper.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from web.settings import Settings
+from web.stores import KEEPER_ENV, keeper_authkey, keeper_socket, keeper_workdir
+
+
+def _run_keeper(settings: Settings, socket: str, authkey: bytes) -> None:
+    from store import open_store
+    from store.keeper import serve_store
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))
+    store = open_store(settings.store, settings.data_dir, settings.sparql_query_url,
+                       settings.sparql_update_url, settings.sparql_auth)
+    serve_store(store, socket, authkey, keeper_workdir(settings))
+
+
+def start_keeper(settings: Settings) -> multiprocessing.Process:
+    socket = keeper_socket(settings)
+    socket.unlink(missing_ok=True)
+    context = multiprocessing.get_context("spawn")
+    process = context.Process(target=_run_keeper, name="communecter-storekeeper",
+                              args=(settings, str(socket), keeper_authkey(settings)))
+    process.start()
+    deadline = time.monotonic() + 120
+    while not socket.exists():
+        if not process.is_alive():
+            raise SystemExit("the storekeeper stopped while opening the store (is another "
+                             "server using this data directory?)")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit("the storekeeper did not start within 120 s")
+        time.sleep(0.05)
+    return process
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from web.app import create_app
+
+        return create_app()
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_secret_key()
+    os.environ.update(settings.as_env())
+    keeper = start_keeper(settings)
+    os.environ[KEEPER_ENV] = str(keeper_socket(settings))
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 120,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "communecter",
+    }
+    print(f"Communecter on {settings.base_url} (listening on {host}:{port}, "
+          f"{workers} workers × {threads} threads, store: {settings.store})", flush=True)
+    try:
+        _Gunicorn(options).run()
+    finally:
+        keeper.terminate()
+        keeper.join(timeout=10)
+        if keeper.is_alive():
+            keeper.kill()
+        keeper_socket(settings).unlink(missing_ok=True)
