@@ -162,7 +162,8 @@ class ActivityHandler:
         values = " ".join(f"<{t}>" for t in targets)
         rows = self.store.select(
             f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} "
-            f"FILTER NOT EXISTS {{ GRAPH ?t {{ ?t a ?type FILTER(?type != <{AS.Tombstone}>) }} }} }}"
+            f"FILTER NOT EXISTS {{ GRAPH ?t {{ ?t a ?type "
+            f"FILTER(?type != <{AS.Tombstone}>) }} }} }}"
         )
         if rows:
             missing = ", ".join(sorted(str(r["t"]) for r in rows))

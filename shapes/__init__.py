@@ -14,6 +14,7 @@ right type is the caller's business (it needs the store).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,8 @@ from rdflib.term import Node
 
 from ontology import NAMESPACES, RESOURCE_CLASSES, SH
 
+from . import _engine
+
 __all__ = [
     "CCS",
     "SHAPE_FILES",
@@ -33,6 +36,7 @@ __all__ = [
     "all_shapes_graph",
     "shapes_graph_for",
     "validate",
+    "validate_with_pyshacl",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -127,18 +131,26 @@ def shapes_graph_for(class_iri: URIRef | str) -> Graph:
     return _copy(graphs[cls])
 
 
-_combined_lock = threading.Lock()
-_combined: dict[frozenset[URIRef], Graph] = {}
+@dataclass
+class _Compiled:
+    """What validating against one set of classes needs, built once."""
+
+    graph: Graph
+    roots: list[_engine.CompiledShape] | None  # None: the engine cannot run these shapes
 
 
-def _shapes_for_types(types: frozenset[URIRef]) -> Graph:
-    g = _combined.get(types)
-    if g is not None:
-        return g
+_compiled_lock = threading.Lock()
+_compiled: dict[frozenset[URIRef], _Compiled] = {}
+
+
+def _compiled_for(types: frozenset[URIRef]) -> _Compiled:
+    entry = _compiled.get(types)
+    if entry is not None:
+        return entry
     graphs = _class_graphs()
-    with _combined_lock:
-        g = _combined.get(types)
-        if g is None:
+    with _compiled_lock:
+        entry = _compiled.get(types)
+        if entry is None:
             if len(types) == 1:
                 g = graphs[next(iter(types))]
             else:
@@ -146,8 +158,12 @@ def _shapes_for_types(types: frozenset[URIRef]) -> Graph:
                 for cls in sorted(types):
                     for t in graphs[cls]:
                         g.add(t)
-            _combined[types] = g
-    return g
+            try:
+                roots: list[_engine.CompiledShape] | None = _engine.Compiler(g).roots()
+            except _engine.Unsupported:
+                roots = None
+            entry = _compiled[types] = _Compiled(graph=g, roots=roots)
+    return entry
 
 
 @dataclass(frozen=True)
@@ -180,13 +196,34 @@ class ValidationIssue:
         return f"{focus} {path}: {self.message(lang)} [{detail}]"
 
 
-@dataclass
 class ValidationResult:
-    """What `validate` returns: the verdict, the SHACL report, and readable lines."""
+    """What `validate` returns: the verdict, the SHACL report, and readable lines.
 
-    conforms: bool
-    report_graph: Graph
-    issues: list[ValidationIssue] = field(default_factory=list)
+    The report graph is built on first access: most callers only look at
+    `conforms` and `messages`, and building it costs as much as validating.
+    """
+
+    def __init__(
+        self,
+        conforms: bool,
+        issues: list[ValidationIssue],
+        report_graph: Graph | None = None,
+        build_report: Callable[[], Graph] | None = None,
+    ) -> None:
+        self.conforms = conforms
+        self.issues = issues
+        self._report = report_graph
+        self._build_report = build_report
+
+    @property
+    def report_graph(self) -> Graph:
+        """The SHACL validation report (sh:ValidationReport) as an rdflib Graph."""
+        if self._report is None:
+            assert self._build_report is not None
+            self._report = self._build_report()
+            for prefix, ns in NAMESPACES.items():
+                self._report.bind(prefix, ns, override=True)
+        return self._report
 
     @property
     def messages(self) -> list[str]:
@@ -196,6 +233,9 @@ class ValidationResult:
     def messages_for(self, lang: str) -> list[str]:
         """The same lines in another language ('fr'), English where a message has no translation."""
         return [i.line(lang) for i in self.issues]
+
+    def __repr__(self) -> str:
+        return f"ValidationResult(conforms={self.conforms}, issues={len(self.issues)})"
 
 
 def _short(node: Node) -> str:
@@ -255,7 +295,32 @@ def _no_type_result(data: Graph) -> ValidationResult:
           "cc:PointOfInterest ou une classe de territoire.")
     report.add((res, SH.resultMessage, Literal(en, lang="en")))
     report.add((res, SH.resultMessage, Literal(fr, lang="fr")))
-    return ValidationResult(conforms=False, report_graph=report, issues=_issues(report))
+    return ValidationResult(conforms=False, issues=_issues(report), report_graph=report)
+
+
+def _issue_from_engine(issue: _engine.Issue) -> ValidationIssue:
+    messages: dict[str, str] = {}
+    for m in issue.messages:
+        messages.setdefault(m.language or "", str(m))
+    if not messages:
+        messages[""] = _engine._DEFAULT_MESSAGES.get(issue.component, "Constraint not satisfied")
+    return ValidationIssue(
+        focus=issue.focus,
+        path=issue.path,
+        component=_component_name(issue.component),
+        value=issue.value,
+        messages=messages,
+    )
+
+
+def _component_name(component: Node | None) -> str:
+    if component is None:
+        return "Constraint"
+    return str(component).rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+
+
+def _our_types(data: Graph) -> frozenset[URIRef]:
+    return frozenset(o for o in data.objects(None, RDF.type) if o in _RESOURCE_CLASS_SET)
 
 
 def validate(data: Graph) -> ValidationResult:
@@ -263,12 +328,30 @@ def validate(data: Graph) -> ValidationResult:
 
     `data` is not modified. A graph with no rdf:type among our resource classes
     does not conform (there is nothing to check it against, and the store only
-    holds typed resources).
+    holds typed resources). Runs the compiled evaluator; shapes it cannot run
+    go through pyshacl instead, with the same result.
     """
-    types = frozenset(o for o in data.objects(None, RDF.type) if o in _RESOURCE_CLASS_SET)
+    types = _our_types(data)
     if not types:
         return _no_type_result(data)
-    shapes = _shapes_for_types(types)
+    compiled = _compiled_for(types)
+    if compiled.roots is None:
+        return _validate_pyshacl(data, compiled.graph)
+    raw = _engine.run(data, compiled.roots)
+    issues = sorted((_issue_from_engine(i) for i in raw), key=lambda i: (str(i.focus), str(i.path), i.component))
+    conforms = not raw
+    return ValidationResult(conforms, issues, build_report=lambda: _engine.report_graph(raw, conforms))
+
+
+def validate_with_pyshacl(data: Graph) -> ValidationResult:
+    """The same check done by pyshacl (slower): the reference the fast path is tested against."""
+    types = _our_types(data)
+    if not types:
+        return _no_type_result(data)
+    return _validate_pyshacl(data, _compiled_for(types).graph)
+
+
+def _validate_pyshacl(data: Graph, shapes: Graph) -> ValidationResult:
     conforms, report, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -277,4 +360,4 @@ def validate(data: Graph) -> ValidationResult:
         abort_on_first=False,
         allow_warnings=False,
     )
-    return ValidationResult(conforms=bool(conforms), report_graph=report, issues=[] if conforms else _issues(report))
+    return ValidationResult(bool(conforms), [] if conforms else _issues(report), report_graph=report)

@@ -127,5 +127,5 @@ class TripleStore(ABC):
     def stats(self) -> dict[str, Any]:
         return {}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (most backends hold nothing to release)
         """Releases the backend (files, locks, connections)."""

@@ -19,18 +19,15 @@ import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 
+from ontology import AS, CC, CCT, DCTERMS, GEO, ORG, SCHEMA
 from store import demo_text as text
-from store.territories import AS, CC, GEO, Territory, new_graph, read_territories, territory_iri
+from store.territories import Territory, new_graph, read_territories, territory_iri
 
-CCT = Namespace("https://w3id.org/communecter/themes#")
-SCHEMA = Namespace("http://schema.org/")
-ORG = Namespace("http://www.w3.org/ns/org#")
-DCTERMS = Namespace("http://purl.org/dc/terms/")
 REUNION_TIME = timezone(timedelta(hours=4))  # no daylight saving time on the island
 
 COUNTS = {"citizens": 400, "associations": 60, "businesses": 40, "informal_groups": 10,
@@ -38,44 +35,22 @@ COUNTS = {"citizens": 400, "associations": 60, "businesses": 40, "informal_group
           "organization_posts": 180, "project_posts": 60, "event_posts": 60,
           "proposals": 15, "offers": 40}
 
+BIG_COMMUNES = ["Saint-Denis", "Saint-Paul", "Saint-Pierre", "Le Tampon", "Saint-André"]
+
 Resource = tuple[str, Graph]
+_EXTRA = {"username": AS.preferredUsername, "skill": CC.skill, "member_of": ORG.memberOf,
+          "governs": CC.governs, "street": SCHEMA.streetAddress, "url": AS.url,
+          "stage": CC.stage, "start": AS.startTime, "end": AS.endTime, "kind": CC.eventType,
+          "capacity": SCHEMA.maximumAttendeeCapacity, "location": AS.location,
+          "super_event": SCHEMA.superEvent, "wall": CC.wall, "option": CC.option,
+          "category": CC.category}
 
 
 def slugify(label: str) -> str:
     """Lowercase ASCII slug [a-z0-9-] of a French label, at most 60 characters."""
-    label = label.replace("œ", "oe").replace("æ", "ae").replace("Œ", "oe")
+    label = label.replace("œ", "oe").replace("æ", "ae")
     ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
-
-
-def a_form(name: str) -> str:
-    """French 'in X': au Port, aux Avirons, à Saint-Denis."""
-    if name.startswith("Le "):
-        return "au " + name[3:]
-    if name.startswith("Les "):
-        return "aux " + name[4:]
-    return "à " + name
-
-
-def de_form(name: str) -> str:
-    """French 'of X': du Port, des Avirons, d'Entre-Deux, de Saint-Denis."""
-    if name.startswith("Le "):
-        return "du " + name[3:]
-    if name.startswith("Les "):
-        return "des " + name[4:]
-    if slugify(name[:1]) in tuple("aeiou"):
-        return "d'" + name
-    return "de " + name
-
-
-def sentence_case(phrase: str) -> str:
-    """Capitalise the first letter of each sentence (templates start with lowercase jobs)."""
-    return re.sub(r"(^|[.!?] )(\w)", lambda m: m.group(1) + m.group(2).upper(), phrase)
-
-
-def french_day(moment: datetime) -> str:
-    """'samedi 14 mars', the way a local post names a day."""
-    return f"{text.WEEKDAYS[moment.weekday()]} {moment.day} {text.MONTHS[moment.month - 1]}"
 
 
 @dataclass(eq=False)
@@ -133,7 +108,7 @@ class DemoBuilder:
     def __init__(self, base: str, now: datetime, seed: int) -> None:
         self.base = base.rstrip("/")
         self.rng = random.Random(seed)
-        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
         self.now = now.astimezone(REUNION_TIME).replace(microsecond=0)
         communes = [t for t in read_territories() if t.kind == "commune"]
         self.communes = [Commune(t, territory_iri(self.base, t.kind, t.code)) for t in communes]
@@ -148,7 +123,7 @@ class DemoBuilder:
         self.events: list[Item] = []
 
     # ---- helpers -------------------------------------------------------------------
-    def allocate(self, total: int, minimum: int) -> list[int]:
+    def allocate(self, total: int, minimum: int) -> list[tuple[Commune, int]]:
         """Split ``total`` over communes by population, each getting at least ``minimum``."""
         spare = total - minimum * len(self.communes)
         shares = [spare * w / sum(self.weights) for w in self.weights]
@@ -156,7 +131,7 @@ class DemoBuilder:
         by_remainder = sorted(range(len(shares)), key=lambda i: (int(shares[i]) - shares[i], i))
         for i in by_remainder[: total - sum(counts)]:
             counts[i] += 1
-        return counts
+        return list(zip(self.communes, counts, strict=True))
 
     def commune(self) -> Commune:
         """A commune drawn with probability proportional to its population."""
@@ -175,11 +150,12 @@ class DemoBuilder:
     def fill(self, template: str, commune: Commune, **extra: str) -> str:
         """Fill a demo_text template with the commune's and a random quartier's forms."""
         quartier = self.rng.choice(text.QUARTIERS[commune.territory.code])
-        fields = {"commune": commune.name, "a_commune": a_form(commune.name),
-                  "de_commune": de_form(commune.name), "quartier": quartier,
-                  "a_quartier": a_form(quartier), "de_quartier": de_form(quartier),
+        fields = {"commune": commune.name, "a_commune": text.a_form(commune.name),
+                  "de_commune": text.de_form(commune.name), "quartier": quartier,
+                  "a_quartier": text.a_form(quartier), "de_quartier": text.de_form(quartier),
                   "school": self.rng.choice(text.SCHOOLS),
-                  "surname": self.rng.choice(text.LAST_NAMES)}
+                  "surname": self.rng.choice(text.LAST_NAMES),
+                  "destination": self.rng.choice([c for c in BIG_COMMUNES if c != commune.name])}
         return template.format_map(fields | extra)
 
     def point(self, commune: Commune, spread: float) -> tuple[Decimal, Decimal]:
@@ -192,47 +168,56 @@ class DemoBuilder:
     def ago(self, max_days: float, min_days: float = 0) -> datetime:
         """A moment between ``max_days`` and ``min_days`` before now, to the minute."""
         seconds = self.rng.uniform(min_days * 86400, max_days * 86400)
-        return (self.now - timedelta(seconds=seconds)).replace(second=0)
+        return (self.now - timedelta(seconds=seconds)).replace(second=0, microsecond=0)
 
     def at(self, days: int, hour: int, minute: int = 0) -> datetime:
         """Local time ``hour:minute`` on the day ``days`` after today."""
         day = self.now.date() + timedelta(days=days)
         return datetime.combine(day, time(hour, minute), REUNION_TIME)
 
-    def graph(self, iri: str, cls: str, *, commune: Commune, creator: Citizen,
+    def graph(self, iri: str, cls: str, *, commune: Commune, by: Citizen | Org,
               published: datetime, themes: list[str] = (), name: str | None = None,
-              summary: str | None = None, content: str | None = None,
-              attributed: str | None = None,
-              point: tuple[Decimal, Decimal] | None = None) -> Graph:
-        """A resource graph with the properties every resource type shares."""
+              summary: str | None = None, content: str | None = None, attributed: bool = True,
+              point: tuple[Decimal, Decimal] | None = None, **more: object) -> Graph:
+        """A resource graph with the properties every resource type shares.
+
+        ``by`` is the author (as:attributedTo unless ``attributed`` is false); the creator is
+        that citizen, or the organization's admin. ``more`` adds type-specific properties,
+        named as in _EXTRA, each an RDF term, a list of them, or None (left out).
+        """
         g = new_graph()
-        for prefix, ns in (("cct", CCT), ("schema", SCHEMA), ("org", ORG), ("dcterms", DCTERMS)):
-            g.bind(prefix, ns)
         s = URIRef(iri)
         g.add((s, RDF.type, CC[cls]))
         for prop, value in ((AS.name, name), (AS.summary, summary), (AS.content, content)):
             if value:
                 g.add((s, prop, Literal(value)))
         g.add((s, AS.published, Literal(published)))
-        g.add((s, DCTERMS.creator, URIRef(creator.iri)))
+        g.add((s, DCTERMS.creator, URIRef((by.admin if isinstance(by, Org) else by).iri)))
         g.add((s, CC.territory, URIRef(commune.iri)))
         if attributed:
-            g.add((s, AS.attributedTo, URIRef(attributed)))
+            g.add((s, AS.attributedTo, URIRef(by.iri)))
         for theme in dict.fromkeys(themes):
             g.add((s, CC.theme, CCT[theme]))
         if point:
             g.add((s, GEO.lat, Literal(point[0])))
             g.add((s, GEO.long, Literal(point[1])))
+        for key, values in more.items():
+            for value in values if isinstance(values, list) else [values]:
+                if value is not None:
+                    g.add((s, _EXTRA[key], value))
         self.out.append((iri, g))
         return g
 
     # ---- the dataset ---------------------------------------------------------------
     def build(self) -> list[Resource]:
-        """Plan people and organizations, then emit every resource in link order."""
+        """Plan people and organizations (memberships need both), then emit in link order."""
         self.plan_citizens()
         self.plan_organizations()
-        self.emit_citizens()
-        self.emit_organizations()
+        for commune in self.communes:
+            for person in commune.citizens:
+                self.emit_citizen(person)
+        for org in self.orgs:
+            self.emit_organization(org)
         self.emit_places()
         self.emit_projects()
         self.emit_events()
@@ -243,7 +228,7 @@ class DemoBuilder:
 
     def plan_citizens(self) -> None:
         """Citizens per commune, by population, at least four everywhere."""
-        for commune, count in zip(self.communes, self.allocate(COUNTS["citizens"], 4)):
+        for commune, count in self.allocate(COUNTS["citizens"], 4):
             for _ in range(count):
                 feminine = self.rng.random() < 0.52
                 first = self.rng.choice(text.FIRST_NAMES_F if feminine else text.FIRST_NAMES_M)
@@ -251,56 +236,43 @@ class DemoBuilder:
                 iri = self.mint("persons", f"{first} {last}")
                 commune.citizens.append(Citizen(iri, first, last, feminine, commune))
 
-    def emit_citizens(self) -> None:
-        """One graph per citizen: bio, skills, interests, memberships."""
-        for commune in self.communes:
-            for person in commune.citizens:
-                self.emit_citizen(person)
-
     def emit_citizen(self, person: Citizen) -> None:
+        """A citizen: bio, skills, interests (themes) and memberships."""
         rng = self.rng
-        job = rng.choice(text.JOBS).split("|")
+        job = rng.choice(text.JOBS).split("|")[-1 if person.feminine else 0]
         hobby, hobby2 = rng.sample(text.HOBBIES, 2)
-        bio = self.fill(rng.choice(text.BIOS), person.commune, job=job[-1 if person.feminine else 0],
-                        hobby=hobby, hobby2=hobby2)
-        g = self.graph(person.iri, "Citizen", commune=person.commune, creator=person,
-                       published=self.ago(720, 30), themes=rng.sample(text.THEMES, rng.randint(2, 4)),
-                       name=f"{person.first} {person.last}", summary=sentence_case(bio))
-        s = URIRef(person.iri)
-        g.add((s, AS.preferredUsername, Literal(person.iri.rsplit("/", 1)[1])))
-        for skill in rng.sample(text.SKILLS, rng.randint(1, 4)):
-            g.add((s, CC.skill, Literal(skill)))
-        for org_iri in dict.fromkeys(person.memberships):
-            g.add((s, ORG.memberOf, URIRef(org_iri)))
+        bio = self.fill(rng.choice(text.BIOS), person.commune, job=job, hobby=hobby, hobby2=hobby2)
+        skills = rng.sample(text.SKILLS, rng.randint(1, 4))
+        self.graph(person.iri, "Citizen", commune=person.commune, by=person, attributed=False,
+                   published=self.ago(720, 30), themes=rng.sample(text.THEMES, rng.randint(2, 4)),
+                   name=f"{person.first} {person.last}", summary=text.sentence_case(bio),
+                   username=Literal(person.iri.rsplit("/", 1)[1]),
+                   skill=[Literal(skill) for skill in skills],
+                   member_of=[URIRef(iri) for iri in dict.fromkeys(person.memberships)])
 
-    def emit_organizations(self) -> None:
-        """One graph per organization, public authorities first."""
-        for org in self.orgs:
-            located = org.cls != "InformalGroup"
-            mairie = org.governs == org.commune.iri
-            point = None
-            if mairie:
-                point = (org.commune.territory.lat, org.commune.territory.long)
-            elif located:
-                point = self.point(org.commune, 0.01)
-            g = self.graph(org.iri, org.cls, commune=org.commune, creator=org.admin,
-                           published=self.ago(900, 200), themes=org.themes, name=org.name,
-                           summary=org.summary, point=point)
-            s = URIRef(org.iri)
-            if org.governs:
-                g.add((s, CC.governs, URIRef(org.governs)))
-            if located:
-                street = f"{self.rng.randint(1, 150)} {self.rng.choice(text.STREETS)}"
-                g.add((s, SCHEMA.streetAddress, Literal(street)))
-            if located and (mairie or self.rng.random() < 0.6):
-                slug = org.iri.rsplit("/", 1)[1]
-                g.add((s, AS.url, URIRef(f"https://{slug}.example.org/")))
+    def emit_organization(self, org: Org) -> None:
+        """An organization; a town hall sits at its commune's official point."""
+        located = org.cls != "InformalGroup"
+        mairie = org.governs == org.commune.iri
+        point = self.point(org.commune, 0.01) if located else None
+        if mairie:
+            point = (org.commune.territory.lat, org.commune.territory.long)
+        street = f"{self.rng.randint(1, 150)} {self.rng.choice(text.STREETS)}"
+        with_url = located and (mairie or self.rng.random() < 0.6)
+        self.graph(org.iri, org.cls, commune=org.commune, by=org, attributed=False,
+                   published=self.ago(900, 200), themes=org.themes, name=org.name,
+                   summary=org.summary, point=point,
+                   governs=URIRef(org.governs) if org.governs else None,
+                   street=Literal(street) if located else None,
+                   url=URIRef(f"https://{org.iri.rsplit('/', 1)[1]}.example.org/")
+                   if with_url else None)
 
     def plan_organizations(self) -> None:
         """Authorities, associations, businesses and groups, with admins and members."""
         for commune in self.communes:
-            summary = text.PUBLIC_AUTHORITY_SUMMARY.format(de_commune=de_form(commune.name))
-            self.add_org(commune, "PublicAuthority", f"Mairie {de_form(commune.name)}", summary,
+            of_commune = text.de_form(commune.name)
+            summary = text.PUBLIC_AUTHORITY_SUMMARY.format(de_commune=of_commune)
+            self.add_org(commune, "PublicAuthority", f"Mairie {of_commune}", summary,
                          ["territoire", "citoyennete"], (3, 6), governs=commune.iri)
         seat = self.by_code["97411"]
         for kind, code, name, summary in (
@@ -312,12 +284,13 @@ class DemoBuilder:
                 ("Business", text.BUSINESSES, "businesses", 0, (1, 3)),
                 ("InformalGroup", text.INFORMAL_GROUPS, "informal_groups", 0, (3, 8)))
         for cls, templates, key, minimum, members in plan:
-            for commune, count in zip(self.communes, self.allocate(COUNTS[key], minimum)):
+            for commune, count in self.allocate(COUNTS[key], minimum):
                 for _ in range(count):
                     self.add_templated_org(commune, cls, templates, members)
 
-    def add_templated_org(self, commune: Commune, cls: str, templates: list, members: tuple) -> None:
-        """An organization from a template, its name unique across the dataset."""
+    def add_templated_org(self, commune: Commune, cls: str, templates: list,
+                          members: tuple[int, int]) -> None:
+        """An organization from a template, its name unique, surf clubs only by the sea."""
         admin = self.rng.choice(commune.citizens)
         coastal = commune.territory.code in text.BEACHES
         for _ in range(30):
@@ -347,16 +320,14 @@ class DemoBuilder:
 
     def emit_places(self) -> None:
         """Points of interest near each town hall, at least one per commune."""
-        for commune, count in zip(self.communes, self.allocate(COUNTS["places"], 1)):
+        for commune, count in self.allocate(COUNTS["places"], 1):
             beaches = [(b, text.BEACH_THEMES) for b in text.BEACHES.get(commune.territory.code, [])]
             mairie = commune.orgs[0]
             for template, themes in self.rng.sample(beaches[:1] + list(text.PLACES), count):
                 name = self.fill(template, commune)
-                iri = self.mint("places", name)
-                point = self.point(commune, 0.008)
-                self.graph(iri, "PointOfInterest", commune=commune, creator=mairie.admin,
-                           published=self.ago(600, 100), themes=themes, name=name,
-                           attributed=mairie.iri, point=point)
+                iri, point = self.mint("places", name), self.point(commune, 0.008)
+                self.graph(iri, "PointOfInterest", commune=commune, by=mairie, name=name,
+                           published=self.ago(600, 100), themes=themes, point=point)
                 commune.places.append(Item(iri, name, commune, mairie, themes, point))
 
     def emit_projects(self) -> None:
@@ -369,18 +340,16 @@ class DemoBuilder:
             iri = self.mint("projects", name)
             content = (f"{summary} Porté par {org.name}, le projet cherche des bénévoles, "
                        "des idées et des partenaires.")
-            g = self.graph(iri, "Project", commune=commune, creator=org.admin,
-                           published=self.ago(400, 10), themes=themes, name=name,
-                           summary=summary, content=content, attributed=org.iri)
-            g.add((URIRef(iri), CC.stage, CC[text.STAGES[index % len(text.STAGES)]]))
+            self.graph(iri, "Project", commune=commune, by=org, published=self.ago(400, 10),
+                       themes=themes, name=name, summary=summary, content=content,
+                       stage=CC[text.STAGES[index % len(text.STAGES)]])
             self.projects.append(Item(iri, name, commune, org, themes))
 
     def emit_events(self) -> None:
         """A few local festivals with sub-events, then events in every commune."""
         for code in sorted(self.rng.sample(sorted(text.FESTIVALS), COUNTS["festivals"])):
             self.emit_festival(self.by_code[code])
-        regular = COUNTS["events"] - len(self.events)
-        for commune, count in zip(self.communes, self.allocate(regular, 1)):
+        for commune, count in self.allocate(COUNTS["events"] - len(self.events), 1):
             for _ in range(count):
                 self.emit_regular_event(commune)
 
@@ -415,32 +384,26 @@ class DemoBuilder:
         """Emit one event, usually at one of the commune's places."""
         rng = self.rng
         place = rng.choice(commune.places) if rng.random() < 0.75 else None
-        point = place.point if place else self.point(commune, 0.01)
         where = f"Rendez-vous : {place.name}." if place else "Le lieu sera précisé aux inscrits."
         summary = text.EVENT_SUMMARIES[kind]
         content = text.EVENT_CONTENT.format(summary=summary, org=org.name, place_phrase=where)
-        iri = self.mint("events", f"{name} {start:%Y-%m-%d}")
-        published = min(start, self.now) - timedelta(days=rng.randint(3, 30), minutes=rng.randint(0, 900))
-        g = self.graph(iri, "Event", commune=commune, creator=org.admin, published=published,
-                       themes=themes, name=name, summary=summary, content=content,
-                       attributed=org.iri, point=point)
-        s = URIRef(iri)
-        g.add((s, AS.startTime, Literal(start)))
-        g.add((s, AS.endTime, Literal(end)))
-        g.add((s, CC.eventType, CC[kind]))
-        g.add((s, SCHEMA.maximumAttendeeCapacity, Literal(capacity)))
-        if place:
-            g.add((s, AS.location, URIRef(place.iri)))
-        if super_event:
-            g.add((s, SCHEMA.superEvent, URIRef(super_event)))
-        item = Item(iri, name, commune, org, themes, point, start)
+        iri = self.mint("events", name if str(start.year) in name else f"{name} {start:%Y-%m-%d}")
+        published = min(start, self.now) - timedelta(days=rng.randint(3, 30),
+                                                     minutes=rng.randint(0, 900))
+        item = Item(iri, name, commune, org, themes,
+                    place.point if place else self.point(commune, 0.01), start)
+        self.graph(iri, "Event", commune=commune, by=org, published=published, themes=themes,
+                   name=name, summary=summary, content=content, point=item.point,
+                   start=Literal(start), end=Literal(end), kind=CC[kind],
+                   capacity=Literal(capacity), location=URIRef(place.iri) if place else None,
+                   super_event=URIRef(super_event) if super_event else None)
         self.events.append(item)
         return item
 
     def emit_posts(self) -> None:
         """Posts on commune walls (every commune), then organization, project, event walls."""
         rng = self.rng
-        for commune, count in zip(self.communes, self.allocate(COUNTS["commune_posts"], 5)):
+        for commune, count in self.allocate(COUNTS["commune_posts"], 5):
             for _ in range(count):
                 theme = text.THEMES[self.post_count % len(text.THEMES)]
                 author = commune.orgs[0] if rng.random() < 0.2 else rng.choice(commune.citizens)
@@ -471,7 +434,8 @@ class DemoBuilder:
             published = self.ago(10)
         self.emit_post(event.iri, event.commune, author, event.themes, template,
                        published=published.replace(second=0, microsecond=0), event=event.name,
-                       day=french_day(event.start), hour=f"{event.start:%H}h{event.start:%M}")
+                       day=text.french_day(event.start),
+                       hour=f"{event.start:%Hh%M}".replace("h00", "h"))
 
     def emit_post(self, wall: str, commune: Commune, author: Citizen | Org, themes: list[str],
                   body: str, published: datetime | None = None, **fields: str) -> None:
@@ -479,18 +443,16 @@ class DemoBuilder:
         rng = self.rng
         self.post_count += 1
         published = published or self.ago(60)
-        fields.setdefault("day", french_day(published + timedelta(days=rng.randint(2, 14))))
+        fields.setdefault("day", text.french_day(published + timedelta(days=rng.randint(2, 14))))
         fields.setdefault("org", commune.orgs[0].name)
         content = rng.choice(text.OPENINGS) + self.fill(body, commune, **fields)
         content += rng.choice(text.CLOSINGS)
-        creator = author.admin if isinstance(author, Org) else author
-        g = self.graph(self.mint("posts", f"post {self.post_count:04d}"), "Post", commune=commune,
-                       creator=creator, published=published, themes=themes,
-                       content=sentence_case(content), attributed=author.iri)
-        g.add((URIRef(self.out[-1][0]), CC.wall, URIRef(wall)))
+        self.graph(self.mint("posts", f"post {self.post_count:04d}"), "Post", commune=commune,
+                   by=author, published=published, themes=themes,
+                   content=text.sentence_case(content), wall=URIRef(wall))
 
     def emit_proposals(self) -> None:
-        """Proposals put to the vote; a few already closed."""
+        """Proposals put to the vote; one in five already closed."""
         rng = self.rng
         templates = rng.sample(text.PROPOSALS, len(text.PROPOSALS))
         for index in range(COUNTS["proposals"]):
@@ -498,16 +460,11 @@ class DemoBuilder:
             commune = self.commune()
             author = commune.orgs[0] if rng.random() < 0.3 else rng.choice(commune.citizens)
             end = self.at(rng.randint(5, 30) if index % 5 else -rng.randint(1, 20), 23, 59)
-            published = min(end, self.now) - timedelta(days=rng.randint(5, 25))
             name = self.fill(name, commune)
-            iri = self.mint("proposals", name)
-            g = self.graph(iri, "Proposal", commune=commune,
-                           creator=author.admin if isinstance(author, Org) else author,
-                           published=published, themes=themes, name=name,
-                           content=self.fill(content, commune), attributed=author.iri)
-            g.add((URIRef(iri), AS.endTime, Literal(end)))
-            for option in options or text.YES_NO:
-                g.add((URIRef(iri), CC.option, Literal(option)))
+            self.graph(self.mint("proposals", name), "Proposal", commune=commune, by=author,
+                       published=min(end, self.now) - timedelta(days=rng.randint(5, 25)),
+                       themes=themes, name=name, content=self.fill(content, commune),
+                       end=Literal(end), option=[Literal(o) for o in options or text.YES_NO])
 
     def emit_offers(self) -> None:
         """Classifieds: housing, exchanges, gifts, sales, rentals, carpooling, jobs."""
@@ -516,15 +473,12 @@ class DemoBuilder:
         for index in range(COUNTS["offers"]):
             cls, category, name, themes, content = templates[index % len(templates)]
             commune = self.commune()
-            by_mairie = cls == "Offer" and category == "Job"
-            author = commune.orgs[0] if by_mairie else rng.choice(commune.citizens)
+            job_offer = cls == "Offer" and category == "Job"
+            author = commune.orgs[0] if job_offer else rng.choice(commune.citizens)
             name = self.fill(name, commune)
-            iri = self.mint("offers", f"{name} {index + 1}")
-            g = self.graph(iri, cls, commune=commune,
-                           creator=author.admin if by_mairie else author,
-                           published=self.ago(30), themes=themes, name=name,
-                           content=self.fill(content, commune), attributed=author.iri)
-            g.add((URIRef(iri), CC.category, CC[category]))
+            self.graph(self.mint("offers", f"{name} {index + 1}"), cls, commune=commune,
+                       by=author, published=self.ago(30), themes=themes, name=name,
+                       content=self.fill(content, commune), category=CC[category])
 
 
 def demo_resources(base: str, now: datetime, seed: int = 974) -> list[Resource]:

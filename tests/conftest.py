@@ -99,7 +99,7 @@ def start_server(data_dir: Path, extra: tuple[str, ...] = (), env: dict | None =
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--data",
                str(data_dir), "--base-url", base_url, *extra]
-    log = open(data_dir.parent / f"server-{port}.log", "w")
+    log = open(data_dir.parent / f"server-{port}.log", "w")  # noqa: SIM115 (the server's)
     process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from federation.activities import ActivityHandler
 from federation.resources import container_graph
 from ontology import CLASS_BY_CONTAINER, LDP
-from store.base import PreconditionFailed, TripleStore, Write
+from store.base import TripleStore, Write
 from store.private import PrivateStore
 from store.queries import iri as sparql_iri
 from web.platform import Platform
@@ -57,9 +57,7 @@ def ensure_containers(store: TripleStore, base_url: str) -> None:
     """Creates the container descriptions once; membership is added by every Create."""
     for slug in CONTAINERS:
         iri = f"{base_url}/{slug}/"
-        if store.ask(f"ASK {{ GRAPH {sparql_iri(iri)} {{ {sparql_iri(iri)} a <{LDP.BasicContainer}> }} }}"):
+        node = sparql_iri(iri)
+        if store.ask(f"ASK {{ GRAPH {node} {{ {node} a <{LDP.BasicContainer}> }} }}"):
             continue
-        try:
-            store.write(Write(add={iri: container_graph(base_url, slug)}))
-        except PreconditionFailed:
-            pass
+        store.write(Write(add={iri: container_graph(base_url, slug)}))

@@ -64,7 +64,10 @@ def _not_acceptable(error: NotAcceptable) -> Response:
     return problem(406, f"no representation fits the Accept header; available: {error}")
 
 
-@bp.route("/<container>/", methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@bp.route("/<container>/", methods=ALL_METHODS)
 def container_route(container: str) -> Response:
     _check_container(container)
     allowed = READ_ONLY_METHODS if container in READ_ONLY_CONTAINERS else CONTAINER_METHODS
@@ -78,7 +81,7 @@ def container_route(container: str) -> Response:
     return ldp_containers.get_container(container, CONTAINER_TYPES, allowed)
 
 
-@bp.route("/<container>/<slug>", methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<container>/<slug>", methods=ALL_METHODS)
 def member_route(container: str, slug: str) -> Response:
     _check_container(container)
     iri = f"{platform().base_url}/{container}/{slug}"
@@ -88,7 +91,7 @@ def member_route(container: str, slug: str) -> Response:
     if request.method not in allowed:
         return _not_allowed(allowed, f"{request.method} is not supported on this resource")
     if request.method in ("GET", "HEAD"):
-        return _get_member(iri, allowed)
+        return _get_member(iri, allowed, writable=container not in READ_ONLY_CONTAINERS)
     actor = require_actor()
     if request.method == "PUT":
         return _put(iri, actor)
@@ -113,7 +116,7 @@ def _not_allowed(allowed: str, message: str) -> Response:
     return problem(405, message, {"Allow": allowed})
 
 
-def _get_member(iri: str, allowed: str) -> Response:
+def _get_member(iri: str, allowed: str, writable: bool) -> Response:
     site = platform()
     found = site.store.graph_with_etag(iri)
     if found is None:
@@ -124,8 +127,9 @@ def _get_member(iri: str, allowed: str) -> Response:
     media = choose(request)
     expanded = media == JSONLD and wants_expanded(request)
     etag = etag_for(graph_etag + ("x" if expanded else ""), media)
-    headers = {"ETag": etag, "Link": MEMBER_TYPES, "Allow": allowed,
-               "Vary": "Accept", "Accept-Patch": "application/sparql-update"}
+    headers = {"ETag": etag, "Link": MEMBER_TYPES, "Allow": allowed, "Vary": "Accept"}
+    if writable:
+        headers["Accept-Patch"] = "application/sparql-update"
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     if media == HTML:

@@ -135,7 +135,7 @@ def _run(text: str, format_hint: str | None) -> Response:
         return problem(400, f"the query is not valid SPARQL 1.1: {message}")
     except QueryTimeout:
         limit = site.settings.query_timeout
-        return problem(503, f"the query ran longer than the {limit:g}-second limit; "
+        return problem(503, f"the query ran longer than the time limit ({limit:g} s); "
                        "narrow it (LIMIT, more specific patterns) and try again",
                        {"Retry-After": "1"})
     except StoreError as error:

@@ -44,6 +44,7 @@ import argparse
 import csv
 import gzip
 import io
+import itertools
 import json
 import lzma
 import struct
@@ -119,7 +120,7 @@ def centroid(hexstring: str) -> Point | None:
     best: tuple[float, float, float] | None = None
     for ring in wkb_rings(bytes.fromhex(hexstring)):
         area = cx = cy = 0.0
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(ring):
             cross = x0 * y1 - x1 * y0
             area += cross
             cx += (x0 + x1) * cross
@@ -255,10 +256,9 @@ def to_csv(rows: list[Row]) -> bytes:
 def write_outputs(rows: list[Row], out: Path) -> None:
     """Write reunion.csv and france.csv.gz (gzip without name or timestamp)."""
     (out / "reunion.csv").write_bytes(to_csv(reunion(rows)))
-    with open(out / "france.csv.gz", "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                           compresslevel=9) as packed:
-            packed.write(to_csv(rows))
+    with (open(out / "france.csv.gz", "wb") as raw,
+          gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as packed):
+        packed.write(to_csv(rows))
 
 
 def main(argv: list[str] | None = None) -> None:
