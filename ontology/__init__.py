@@ -125,7 +125,13 @@ CONTEXT_ALIASES: tuple[str, ...] = (
 #: first one is the default when a client gives no cc: type).
 CLASS_BY_CONTAINER: dict[str, list[URIRef]] = {
     "persons": [CC.Citizen],
-    "organizations": [CC.Organization, CC.Association, CC.Business, CC.PublicAuthority, CC.InformalGroup],
+    "organizations": [
+        CC.Organization,
+        CC.Association,
+        CC.Business,
+        CC.PublicAuthority,
+        CC.InformalGroup,
+    ],
     "projects": [CC.Project],
     "events": [CC.Event],
     "posts": [CC.Post],
@@ -147,7 +153,10 @@ TERRITORY_CLASSES: list[URIRef] = [
     CC.Country,
 ]
 #: Every class a stored resource may have as its one cc: type.
-RESOURCE_CLASSES: list[URIRef] = [c for cs in CLASS_BY_CONTAINER.values() for c in cs] + TERRITORY_CLASSES
+RESOURCE_CLASSES: list[URIRef] = [
+    *(c for classes in CLASS_BY_CONTAINER.values() for c in classes),
+    *TERRITORY_CLASSES,
+]
 
 PROJECT_STAGES: list[URIRef] = [
     CC.StageIdea,
@@ -197,7 +206,8 @@ def ontology_graph() -> Graph:
 
 def ontology_turtle() -> str:
     """The Turtle text of the vocabulary and the themes, as served at /ns."""
-    return ONTOLOGY_FILE.read_text(encoding="utf-8") + "\n" + THEMES_FILE.read_text(encoding="utf-8")
+    parts = (ONTOLOGY_FILE.read_text(encoding="utf-8"), THEMES_FILE.read_text(encoding="utf-8"))
+    return "\n".join(parts)
 
 
 @lru_cache(maxsize=1)

@@ -123,8 +123,12 @@ def _datatype_ok(v: Node, dt: URIRef) -> bool:
     return expected is None or isinstance(v.value, expected)
 
 
+_STRING_TYPES = (None, RDF.langString, XSD.string)
+
+
 def _string_form(v: Node) -> str:
-    if isinstance(v, Literal) and v.value is not None and v.datatype in (None, RDF.langString, XSD.string):
+    """The string sh:minLength / sh:maxLength / sh:pattern look at (as pyshacl reads it)."""
+    if isinstance(v, Literal) and v.value is not None and v.datatype in _STRING_TYPES:
         return str(v.value)
     return str(v)
 
@@ -200,7 +204,8 @@ class Compiler:
                 raise Unsupported(f"{pred} targets")
         for cls in (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class")):
             for s in self.g.subjects(RDF.type, cls):
-                if (s, RDF.type, SH.NodeShape) in self.g or (s, RDF.type, SH.PropertyShape) in self.g:
+                shape_types = set(self.g.objects(s, RDF.type))
+                if shape_types & {SH.NodeShape, SH.PropertyShape}:
                     raise Unsupported(f"implicit class target on {s}")
         return [self.shape(n) for n in sorted(nodes, key=str)]
 

@@ -454,13 +454,17 @@ class DemoBuilder:
     def emit_proposals(self) -> None:
         """Proposals put to the vote; one in five already closed."""
         rng = self.rng
-        templates = rng.sample(text.PROPOSALS, len(text.PROPOSALS))
+        templates, names = rng.sample(text.PROPOSALS, len(text.PROPOSALS)), set()
         for index in range(COUNTS["proposals"]):
-            name, themes, content, options = templates[index % len(templates)]
-            commune = self.commune()
+            template, themes, content, options = templates[index % len(templates)]
+            for _ in range(20):  # the same question twice in one commune would look odd
+                commune = self.commune()
+                name = self.fill(template, commune)
+                if name not in names:
+                    break
+            names.add(name)
             author = commune.orgs[0] if rng.random() < 0.3 else rng.choice(commune.citizens)
             end = self.at(rng.randint(5, 30) if index % 5 else -rng.randint(1, 20), 23, 59)
-            name = self.fill(name, commune)
             self.graph(self.mint("proposals", name), "Proposal", commune=commune, by=author,
                        published=min(end, self.now) - timedelta(days=rng.randint(5, 25)),
                        themes=themes, name=name, content=self.fill(content, commune),

@@ -437,11 +437,11 @@ Piétonniser le centre {de_commune} le dimanche matin | citoyennete, transport |
 Installer des composteurs {a_quartier} | dechets, environnement | Trois bacs de compost partagés près de l'arrêt de bus, entretenus par des volontaires. | -
 Ouvrir la médiathèque {de_commune} le dimanche | culture, education | Une ouverture le dimanche matin, pour les familles qui travaillent la semaine. | -
 Quel projet pour le budget participatif {de_quartier} ? | citoyennete, territoire | Choisissez le projet que la commune financera cette année. | Aire de jeux ombragée; Éclairage du chemin; Jardin partagé; Terrain de pétanque
-Un repas végétarien par semaine à la cantine | alimentation, education, sante | Proposer chaque semaine un menu à base de grains (lentilles, pois du Cap) et légumes péi. | -
+Un repas végétarien par semaine dans les cantines {de_commune} | alimentation, education, sante | Proposer chaque semaine un menu à base de grains (lentilles, pois du Cap) et légumes péi. | -
 Quels horaires pour la déchetterie {de_commune} ? | dechets | Les horaires actuels ne conviennent pas à tout le monde. Lesquels préférez-vous ? | 7h-13h du lundi au samedi; 10h-18h du mardi au samedi; Ouverture le dimanche matin
 Végétaliser la cour de l'école {school} | periscolaire, environnement | Remplacer une partie du bitume par des arbres et un potager. | -
 Créer une navette entre {quartier} et le centre | transport, social | Une navette toutes les heures de 6h à 19h, gratuite pour les moins de 18 ans. | -
-Éteindre l'éclairage public de minuit à 5h | energie, environnement | Économiser l'énergie et protéger les pétrels attirés par la lumière. | -
+Éteindre l'éclairage public {a_commune} de minuit à 5h | energie, environnement | Économiser l'énergie et protéger les pétrels attirés par la lumière. | -
 """, "str", "list", "str", "options")
 YES_NO = ["Pour", "Contre", "Abstention"]
 

@@ -94,8 +94,9 @@ def run_cli(data_dir: Path, base_url: str, *args: str) -> str:
     return done.stdout
 
 
-def start_server(data_dir: Path, extra: tuple[str, ...] = (), env: dict | None = None) -> Server:
-    port = free_port()
+def start_server(data_dir: Path, extra: tuple[str, ...] = (), env: dict | None = None,
+                 port: int | None = None) -> Server:
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--data",
                str(data_dir), "--base-url", base_url, *extra]

