@@ -28,6 +28,7 @@ from federation.resources import (
 )
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
 from store.base import PreconditionFailed, TripleStore, Write, graph_etag
+from store.terms import graph_to_ntriples
 
 ActivityType = Literal["Create", "Update", "Delete"]
 
@@ -73,7 +74,7 @@ class ActivityHandler:
         self._check_type(graph, activity.object, container)
         _stamp(graph, activity.object, creator=activity.actor, created=now, modified=now)
         self._validate(graph)
-        ntriples = graph.serialize(format="nt")
+        ntriples = graph_to_ntriples(graph)
         container_iri = f"{self.base_url}/{container}/"
         self.store.write(
             Write(
@@ -95,7 +96,7 @@ class ActivityHandler:
                 graph.set((subject, predicate, value))
         graph.set((subject, DCTERMS.modified, _timestamp(now)))
         self._validate(graph)
-        ntriples = graph.serialize(format="nt")
+        ntriples = graph_to_ntriples(graph)
         self.store.write(
             Write(replace={activity.object: ntriples}, expect_etags={activity.object: etag})
         )
@@ -135,7 +136,7 @@ class ActivityHandler:
     def _checked_graph(self, activity: Activity) -> Graph:
         if activity.graph is None:
             raise Invalid("an activity of this kind needs a resource graph")
-        graph = Graph()
+        graph = Graph(bind_namespaces="none")
         for triple in activity.graph:
             graph.add(triple)
         if (URIRef(activity.object), None, None) not in graph:

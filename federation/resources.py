@@ -9,6 +9,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
+from store.terms import graph_to_ntriples, parse_graph_text
 
 SERVER_MANAGED = (DCTERMS.creator, DCTERMS.created, DCTERMS.modified, CC.verified)
 LINK_PREDICATES = (
@@ -33,9 +34,7 @@ def container_of(iri: str, base_url: str) -> str:
 
 
 def graph_from_ntriples(text: str) -> Graph:
-    graph = Graph()
-    graph.parse(data=text, format="nt")
-    return graph
+    return parse_graph_text(text, "nt")
 
 
 def resource_type(graph: Graph, subject: URIRef) -> URIRef | None:
@@ -49,6 +48,11 @@ def is_tombstone(graph: Graph, subject: URIRef) -> bool:
     return (subject, RDF.type, AS.Tombstone) in graph
 
 
+def is_tombstone_text(ntriples: str, iri: str) -> bool:
+    """The same question on stored N-Triples, without parsing them (hot read path)."""
+    return f"<{iri}> <{RDF.type}> <{AS.Tombstone}> ." in ntriples
+
+
 def tombstone(iri: str, former: URIRef | None, when: datetime) -> str:
     """What stays of a deleted resource: enough to answer 410 and to refuse its IRI again."""
     graph = Graph()
@@ -58,7 +62,7 @@ def tombstone(iri: str, former: URIRef | None, when: datetime) -> str:
         graph.add((subject, AS.formerType, former))
     stamp = Literal(when.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
     graph.add((subject, AS.deleted, stamp))
-    return graph.serialize(format="nt")
+    return graph_to_ntriples(graph)
 
 
 def local_links(graph: Graph, base_url: str) -> set[str]:
@@ -78,4 +82,4 @@ def container_graph(base_url: str, slug: str) -> str:
     graph.add((iri, RDF.type, LDP.BasicContainer))
     graph.add((iri, RDF.type, LDP.Container))
     graph.add((iri, DCTERMS.title, Literal(slug)))
-    return graph.serialize(format="nt")
+    return graph_to_ntriples(graph)

@@ -1,9 +1,9 @@
 """The Communecter vocabulary as data, plus a small loader.
 
 Everything else in the code base names classes and properties through the
-constants here, so that a typo is an ``AttributeError``-free but test-caught
-mistake (tests/test_ontology.py checks every ``CC.x`` used anywhere is defined)
-rather than a silently unknown IRI in the store.
+constants here. rdflib namespaces accept any name, so tests/test_ontology.py
+scans the code for every cc: term it uses and checks that the vocabulary
+defines it: a typo fails the tests instead of writing an unknown IRI.
 
 This module is data plus a loader: no Flask, no store, no network. JSON-LD
 processing must never fetch contexts from the web (privacy, speed, and the

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pyshacl
@@ -40,6 +40,7 @@ __all__ = [
     "shapes_graph_for",
     "validate",
     "validate_with_pyshacl",
+    "warm_up",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +70,12 @@ _NO_FOLLOW = frozenset({
 })
 
 
+def _new_graph() -> Graph:
+    # "core" binding: rdflib's default binds some thirty prefixes, which is slow
+    # and clutters the Turtle we serve.
+    return _bind(Graph(bind_namespaces="core"))
+
+
 def _bind(g: Graph) -> Graph:
     for prefix, ns in NAMESPACES.items():
         g.bind(prefix, ns, override=True)
@@ -78,7 +85,7 @@ def _bind(g: Graph) -> Graph:
 
 @lru_cache(maxsize=1)
 def _all_shapes() -> Graph:
-    g = _bind(Graph())
+    g = _new_graph()
     for name in SHAPE_FILES:
         g.parse(HERE / name, format="turtle")
     return g
@@ -90,17 +97,25 @@ def all_shapes_graph() -> Graph:
 
 
 def _copy(src: Graph) -> Graph:
-    g = _bind(Graph())
+    g = _new_graph()
     for t in src:
         g.add(t)
     return g
 
 
-def _closure(src: Graph, roots: list[Node]) -> Graph:
-    """The triples of `roots` and of everything they reference as nested shapes or lists."""
-    out = _bind(Graph())
+def warm_up() -> None:
+    """Parse and compile every shape now rather than on the first writes (server start-up)."""
+    for cls in RESOURCE_CLASSES:
+        _compiled_for(frozenset({cls}))
+
+
+@cache
+def _closure(root: Node) -> frozenset[tuple[Node, Node, Node]]:
+    """The triples of shape `root` and of the nested shapes and lists it reaches."""
+    src = _all_shapes()
+    out: set[tuple[Node, Node, Node]] = set()
     seen: set[Node] = set()
-    todo = list(roots)
+    todo = [root]
     while todo:
         node = todo.pop()
         if node in seen:
@@ -112,17 +127,20 @@ def _closure(src: Graph, roots: list[Node]) -> Graph:
                 continue
             if isinstance(o, BNode) or (o, None, None) in src:
                 todo.append(o)
-    return out
+    return frozenset(out)
 
 
-@lru_cache(maxsize=1)
-def _class_graphs() -> dict[URIRef, Graph]:
+@cache
+def _class_graph(cls: URIRef) -> Graph:
+    """The shapes targeting `cls`, with what they reference (built on first use, then shared)."""
+    if cls not in _RESOURCE_CLASS_SET:
+        raise KeyError(f"no shapes for {cls}: not a Communecter resource class")
     src = _all_shapes()
-    graphs: dict[URIRef, Graph] = {}
-    for cls in RESOURCE_CLASSES:
-        roots = sorted(src.subjects(SH.targetClass, cls))
-        graphs[cls] = _closure(src, roots)
-    return graphs
+    g = _new_graph()
+    for root in sorted(src.subjects(SH.targetClass, cls), key=str):
+        for t in _closure(root):
+            g.add(t)
+    return g
 
 
 def shapes_graph_for(class_iri: URIRef | str) -> Graph:
@@ -130,11 +148,7 @@ def shapes_graph_for(class_iri: URIRef | str) -> Graph:
 
     Raises KeyError for a class that is not one of our concrete resource classes.
     """
-    graphs = _class_graphs()
-    cls = URIRef(str(class_iri))
-    if cls not in graphs:
-        raise KeyError(f"no shapes for {cls}: not a Communecter resource class")
-    return _copy(graphs[cls])
+    return _copy(_class_graph(URIRef(str(class_iri))))
 
 
 @dataclass
@@ -153,16 +167,15 @@ def _compiled_for(types: frozenset[URIRef]) -> _Compiled:
     entry = _compiled.get(types)
     if entry is not None:
         return entry
-    graphs = _class_graphs()
     with _compiled_lock:
         entry = _compiled.get(types)
         if entry is None:
             if len(types) == 1:
-                g = graphs[next(iter(types))]
+                g = _class_graph(next(iter(types)))
             else:
-                g = _bind(Graph())
+                g = _new_graph()
                 for cls in sorted(types):
-                    for t in graphs[cls]:
+                    for t in _class_graph(cls):
                         g.add(t)
             try:
                 roots: list[_engine.CompiledShape] | None = _engine.Compiler(g).roots()
@@ -283,7 +296,7 @@ def _issues(report: Graph) -> list[ValidationIssue]:
 
 
 def _no_type_result(data: Graph) -> ValidationResult:
-    report = _bind(Graph())
+    report = _new_graph()
     vr, res = BNode(), BNode()
     report.add((vr, RDF.type, SH.ValidationReport))
     report.add((vr, SH.conforms, Literal(False)))

@@ -156,17 +156,30 @@ def _compare(v: Node, bound: Literal) -> int | None:
 
 
 def _pair_le(v: Node, o: Node, strict: bool) -> bool:
-    """v < o (strict) or v <= o, as pyshacl's sh:lessThan / sh:lessThanOrEquals compare."""
+    """v < o (strict) or v <= o, as pyshacl's sh:lessThan / sh:lessThanOrEquals compare.
+
+    IRIs and string literals compare as strings, other literals by value; a string
+    never compares with a non-string. (rdflib's Literal is a str subclass, hence the
+    explicit flags.)
+    """
     if isinstance(v, BNode) or isinstance(o, BNode):
         return False
-    a: object = str(v) if isinstance(v, URIRef) else (v.value if isinstance(v.value, str) else v)
-    b: object = str(o) if isinstance(o, URIRef) else (o.value if isinstance(o.value, str) else o)
-    if isinstance(a, str) != isinstance(b, str):
+    a, a_is_string = _comparable(v)
+    b, b_is_string = _comparable(o)
+    if a_is_string != b_is_string:
         return False
     try:
         return bool(a < b) if strict else bool(a <= b)  # type: ignore[operator]
     except TypeError:
         return False
+
+
+def _comparable(node: Node) -> tuple[object, bool]:
+    if isinstance(node, URIRef):
+        return str(node), True
+    if isinstance(node, Literal) and isinstance(node.value, str):
+        return node.value, True
+    return node, False
 
 
 # --- compilation --------------------------------------------------------------

@@ -100,6 +100,7 @@ class Item:
     themes: list[str] = field(default_factory=list)
     point: tuple[Decimal, Decimal] | None = None
     start: datetime | None = None
+    published: datetime | None = None
 
 
 class DemoBuilder:
@@ -244,7 +245,7 @@ class DemoBuilder:
         bio = self.fill(rng.choice(text.BIOS), person.commune, job=job, hobby=hobby, hobby2=hobby2)
         skills = rng.sample(text.SKILLS, rng.randint(1, 4))
         self.graph(person.iri, "Citizen", commune=person.commune, by=person, attributed=False,
-                   published=self.ago(720, 30), themes=rng.sample(text.THEMES, rng.randint(2, 4)),
+                   published=self.ago(1100, 365), themes=rng.sample(text.THEMES, rng.randint(2, 4)),
                    name=f"{person.first} {person.last}", summary=text.sentence_case(bio),
                    username=Literal(person.iri.rsplit("/", 1)[1]),
                    skill=[Literal(skill) for skill in skills],
@@ -260,7 +261,7 @@ class DemoBuilder:
         street = f"{self.rng.randint(1, 150)} {self.rng.choice(text.STREETS)}"
         with_url = located and (mairie or self.rng.random() < 0.6)
         self.graph(org.iri, org.cls, commune=org.commune, by=org, attributed=False,
-                   published=self.ago(900, 200), themes=org.themes, name=org.name,
+                   published=self.ago(360, 120), themes=org.themes, name=org.name,
                    summary=org.summary, point=point,
                    governs=URIRef(org.governs) if org.governs else None,
                    street=Literal(street) if located else None,
@@ -327,7 +328,7 @@ class DemoBuilder:
                 name = self.fill(template, commune)
                 iri, point = self.mint("places", name), self.point(commune, 0.008)
                 self.graph(iri, "PointOfInterest", commune=commune, by=mairie, name=name,
-                           published=self.ago(600, 100), themes=themes, point=point)
+                           published=self.ago(110, 60), themes=themes, point=point)
                 commune.places.append(Item(iri, name, commune, mairie, themes, point))
 
     def emit_projects(self) -> None:
@@ -340,10 +341,11 @@ class DemoBuilder:
             iri = self.mint("projects", name)
             content = (f"{summary} Porté par {org.name}, le projet cherche des bénévoles, "
                        "des idées et des partenaires.")
-            self.graph(iri, "Project", commune=commune, by=org, published=self.ago(400, 10),
+            published = self.ago(100, 10)
+            self.graph(iri, "Project", commune=commune, by=org, published=published,
                        themes=themes, name=name, summary=summary, content=content,
                        stage=CC[text.STAGES[index % len(text.STAGES)]])
-            self.projects.append(Item(iri, name, commune, org, themes))
+            self.projects.append(Item(iri, name, commune, org, themes, published=published))
 
     def emit_events(self) -> None:
         """A few local festivals with sub-events, then events in every commune."""
@@ -364,6 +366,8 @@ class DemoBuilder:
                                 self.at(days + 1, 22), 5000)
         for part, kind, hour, hours in rng.sample(text.FESTIVAL_PARTS, rng.randint(2, 3)):
             begin = self.at(days + rng.randint(0, 1), hour)
+            if begin < start:  # an early part on the first day moves to the second
+                begin += timedelta(days=1)
             self.add_event(commune, mairie, f"{part} – {name}", kind, themes, begin,
                            begin + timedelta(hours=hours), 300, super_event=parent.iri)
 
@@ -391,7 +395,7 @@ class DemoBuilder:
         published = min(start, self.now) - timedelta(days=rng.randint(3, 30),
                                                      minutes=rng.randint(0, 900))
         item = Item(iri, name, commune, org, themes,
-                    place.point if place else self.point(commune, 0.01), start)
+                    place.point if place else self.point(commune, 0.01), start, published)
         self.graph(iri, "Event", commune=commune, by=org, published=published, themes=themes,
                    name=name, summary=summary, content=content, point=item.point,
                    start=Literal(start), end=Literal(end), kind=CC[kind],
@@ -418,7 +422,8 @@ class DemoBuilder:
             project = rng.choice(self.projects)
             author = project.org if rng.random() < 0.5 else rng.choice(project.org.members)
             self.emit_post(project.iri, project.commune, author, project.themes,
-                           rng.choice(text.PROJECT_POST), project=project.name)
+                           rng.choice(text.PROJECT_POST), after=project.published,
+                           project=project.name)
         for _ in range(COUNTS["event_posts"]):
             self.emit_event_post(rng.choice(self.events))
 
@@ -426,23 +431,26 @@ class DemoBuilder:
         """An invitation before the event, a thank-you after it."""
         rng = self.rng
         author = event.org if rng.random() < 0.6 else rng.choice(event.commune.citizens)
-        if event.start < self.now:
-            template = text.EVENT_POST[-1]
-            published = event.start + (self.now - event.start) * rng.uniform(0.1, 0.9)
-        else:
-            template = rng.choice(text.EVENT_POST[:-1])
-            published = self.ago(10)
+        past = event.start < self.now
+        template = text.EVENT_POST[-1] if past else rng.choice(text.EVENT_POST[:-1])
         self.emit_post(event.iri, event.commune, author, event.themes, template,
-                       published=published.replace(second=0, microsecond=0), event=event.name,
+                       after=event.start if past else event.published, event=event.name,
                        day=text.french_day(event.start),
                        hour=f"{event.start:%Hh%M}".replace("h00", "h"))
 
     def emit_post(self, wall: str, commune: Commune, author: Citizen | Org, themes: list[str],
-                  body: str, published: datetime | None = None, **fields: str) -> None:
-        """One post: an optional opening, a templated body, an optional closing."""
+                  body: str, after: datetime | None = None, **fields: str) -> None:
+        """One post: an optional opening, a templated body, an optional closing.
+
+        Published in the last two months, or between ``after`` (its wall's creation, or
+        the event it thanks people for) and now.
+        """
         rng = self.rng
         self.post_count += 1
-        published = published or self.ago(60)
+        published = self.ago(60)
+        if after is not None:
+            published = after + (self.now - after) * rng.uniform(0.1, 0.95)
+            published = published.replace(second=0, microsecond=0)
         fields.setdefault("day", text.french_day(published + timedelta(days=rng.randint(2, 14))))
         fields.setdefault("org", commune.orgs[0].name)
         content = rng.choice(text.OPENINGS) + self.fill(body, commune, **fields)

@@ -6,11 +6,15 @@ Oxigraph server, QLever or GraphDB. It was written and tested against Virtuoso 7
 quirks it absorbs without depending on them:
 
 - a direct `application/sparql-query` POST never gets an answer: never sent;
-- blank nodes are refused in INSERT DATA: triples with blank nodes are inserted with
-  `INSERT { ... } WHERE {}`, which is standard too;
-- the SPARQL compiler gives up on long requests (about 5,000 triples in one block, 1,000
-  in an INSERT template, a few hundred operations): writes use few operations, a few
-  thousand triples per block;
+- blank nodes are refused in INSERT DATA: triples with blank nodes are inserted with an
+  INSERT template and a WHERE clause with one solution, which is standard too;
+- the SPARQL compiler gives up on long requests (about 5,000 triples in one block,
+  1,400 in an INSERT template, a few hundred operations): a write is at most four kinds
+  of operations, with blocks of 2,000 triples and templates of 500. A single write with
+  several thousand blank-node triples can still exceed it: it then fails whole (the
+  compiler refuses it before anything runs). With `MaxQueryCostEstimationTime` set in
+  virtuoso.ini (Debian's default file sets 400), INSERT DATA fails above about 1,000
+  triples per request: leave that setting out;
 - ASK answers are a one-column result set (`__ASK_RETVAL`) and content negotiation ignores
   the query form: the form is read from the query's first keyword to choose what to ask
   for, and the answer is re-serialized in the negotiated media type;
@@ -89,7 +93,8 @@ OTHER_RESULTS = {
 
 GET_LIMIT = 4000  # longer queries go as a form-encoded POST (URL length limits)
 DATA_BLOCK = 2000  # triples per GRAPH block of INSERT/DELETE DATA (Virtuoso: ~5,000 max)
-TEMPLATE_OPERATION = 400  # triples per INSERT {...} WHERE {} (Virtuoso: ~1,000 max)
+TEMPLATE_OPERATION = 500  # blank-node triples per INSERT template (Virtuoso: ~1,400 max)
+TEMPLATE_REQUEST = 2000  # blank-node triples per bulk-load request
 BATCH_BYTES = 4_000_000  # size of one bulk-load request
 GRAPHS_PER_PAGE = 200  # graphs fetched together by `dump`
 
@@ -260,9 +265,9 @@ def _relabel(triples: list[ox.Triple], prefix: str) -> list[ox.Triple]:
     return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]
 
 
-def _bnode_groups(triples: list[ox.Triple], size: int) -> list[list[ox.Triple]]:
-    """Packs triples into groups of about `size`, never splitting triples that share a
-    blank node (a blank node in two INSERT templates would become two nodes)."""
+def _bnode_components(triples: list[ox.Triple]) -> list[list[ox.Triple]]:
+    """Triples grouped so that triples sharing a blank node stay together (a blank node
+    in two INSERT templates would become two nodes)."""
     parent: dict[str, str] = {}
 
     def find(label: str) -> str:
@@ -279,11 +284,21 @@ def _bnode_groups(triples: list[ox.Triple], size: int) -> list[list[ox.Triple]]:
     for t in triples:
         node = t.subject if isinstance(t.subject, ox.BlankNode) else t.object
         components.setdefault(find(node.value), []).append(t)
-    groups: list[list[ox.Triple]] = [[]]
-    for component in components.values():
-        if groups[-1] and len(groups[-1]) + len(component) > size:
+    return list(components.values())
+
+
+def _pack(
+    components: list[tuple[str, list[ox.Triple]]], size: int
+) -> list[list[tuple[str, list[ox.Triple]]]]:
+    """(graph, component) pairs packed into groups of about `size` triples."""
+    groups: list[list[tuple[str, list[ox.Triple]]]] = [[]]
+    count = 0
+    for graph, component in components:
+        if groups[-1] and count + len(component) > size:
             groups.append([])
-        groups[-1].extend(component)
+            count = 0
+        groups[-1].append((graph, component))
+        count += len(component)
     return [group for group in groups if group]
 
 
@@ -318,19 +333,28 @@ def _remove_operation(remove: Mapping[str, str]) -> list[str]:
     return [f"DELETE DATA {{\n{chr(10).join(blocks)}\n}}"] if blocks else []
 
 
-def _insert_operations(inserts: Iterable[tuple[str, str]]) -> list[str]:
-    """One INSERT DATA for ground triples, INSERT templates for those with blank nodes."""
+def _insert_operations(inserts: Iterable[tuple[str, list[ox.Triple]]]) -> list[str]:
+    """One INSERT DATA for ground triples, INSERT templates for those with blank nodes.
+
+    The templates end in `WHERE { BIND (1 AS ?one) }`, which means the same as
+    `WHERE {}` (one empty solution): Virtuoso 7.2 inserts a multi-graph template with an
+    empty WHERE and then fails with an internal error (SR002) while reporting it.
+    """
     data: list[str] = []
-    templates: list[tuple[str, list[ox.Triple]]] = []
-    for index, (graph, text) in enumerate(inserts):
-        triples = _parse_triples(graph, text)
+    components: list[tuple[str, list[ox.Triple]]] = []
+    for index, (graph, triples) in enumerate(inserts):
         data.extend(_blocks(graph, [t for t in triples if not _has_bnode(t)]))
         with_bnodes = _relabel([t for t in triples if _has_bnode(t)], f"g{index}x")
-        templates.extend((graph, g) for g in _bnode_groups(with_bnodes, TEMPLATE_OPERATION))
+        components.extend((graph, c) for c in _bnode_components(with_bnodes))
     operations = [f"INSERT DATA {{\n{chr(10).join(data)}\n}}"] if data else []
-    for graph, group in templates:
-        operations.append(f"INSERT {{ GRAPH {_iri(graph)} {{\n{_nt(group)}}} }} WHERE {{}}")
+    for group in _pack(components, TEMPLATE_OPERATION):
+        blocks = "\n".join(f"GRAPH {_iri(graph)} {{\n{_nt(c)}}}" for graph, c in group)
+        operations.append(f"INSERT {{\n{blocks}\n}} WHERE {{ BIND (1 AS ?one) }}")
     return operations
+
+
+def _parsed(graphs: Mapping[str, str]) -> list[tuple[str, list[ox.Triple]]]:
+    return [(graph, _parse_triples(graph, text)) for graph, text in graphs.items()]
 
 
 def render_update(change: Write) -> str:
@@ -340,10 +364,17 @@ def render_update(change: Write) -> str:
     re-serialized (nothing in them can escape into the update text), blank nodes go
     through INSERT templates, and there are few operations whatever the size.
     """
+    return _render([*change.replace, *change.delete], change.remove,
+                   [*_parsed(change.replace), *_parsed(change.add)])
+
+
+def _render(
+    cleared: list[str], remove: Mapping[str, str], inserts: list[tuple[str, list[ox.Triple]]]
+) -> str:
     operations = [
-        *_clear_operation([*change.replace, *change.delete]),
-        *_remove_operation(change.remove),
-        *_insert_operations([*change.replace.items(), *change.add.items()]),
+        *_clear_operation(cleared),
+        *_remove_operation(remove),
+        *_insert_operations(inserts),
     ]
     return " ;\n".join(operations)
 
@@ -541,23 +572,26 @@ class SparqlStore(TripleStore):
                 raise PreconditionFailed(f"{iri} has changed")
 
     def bulk_load(self, graphs: Iterable[tuple[str, str]]) -> int:
-        """Replaces the graphs in requests of about BATCH_BYTES; atomic per request only."""
+        """Replaces the graphs in requests of about BATCH_BYTES (and at most
+        TEMPLATE_REQUEST triples with blank nodes); atomic per request only."""
         count = 0
-        batch: dict[str, str] = {}
-        size = 0
+        batch: list[tuple[str, list[ox.Triple]]] = []
+        size = blank = 0
         for iri, ntriples in graphs:
-            batch[iri] = ntriples
+            triples = _parse_triples(iri, ntriples)
+            batch.append((iri, triples))
             size += len(ntriples) + len(iri)
+            blank += sum(1 for t in triples if _has_bnode(t))
             count += 1
-            if size >= BATCH_BYTES:
+            if size >= BATCH_BYTES or blank >= TEMPLATE_REQUEST:
                 self._load_batch(batch)
-                batch, size = {}, 0
+                batch, size, blank = [], 0, 0
         if batch:
             self._load_batch(batch)
         return count
 
-    def _load_batch(self, batch: dict[str, str]) -> None:
-        update = render_update(Write(replace=batch))
+    def _load_batch(self, batch: list[tuple[str, list[ox.Triple]]]) -> None:
+        update = _render([graph for graph, _ in batch], {}, batch)
         with self._write_lock:
             self._update(update)
 

@@ -7,7 +7,7 @@ its own. Converting at the store boundary keeps the rest of the code backend-agn
 from __future__ import annotations
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -37,3 +37,45 @@ def solution_to_dict(solution: ox.QuerySolution, names: list[str]) -> dict[str, 
         if value is not None:
             row[name] = to_rdflib(value)
     return row
+
+
+def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """One rdflib term as the equivalent Oxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def graph_to_ntriples(graph: Graph) -> str:
+    """Canonical N-Triples of an rdflib graph (rdflib's own writer is several times slower)."""
+    triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+
+
+SYNTAXES = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "xml": ox.RdfFormat.RDF_XML,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def parse_graph_text(text: str | bytes, syntax: str, base_iri: str | None = None) -> Graph:
+    """Parses Turtle, N-Triples, RDF/XML or N-Quads (default graph only) with Oxigraph.
+
+    Raises SyntaxError with the parser's message; quads in named graphs raise ValueError.
+    """
+    graph = Graph(bind_namespaces="none")
+    for quad in ox.parse(text, format=SYNTAXES[syntax], base_iri=base_iri):
+        if not isinstance(quad.graph_name, ox.DefaultGraph):
+            raise ValueError("named graphs are not accepted here")
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return graph

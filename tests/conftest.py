@@ -108,9 +108,9 @@ def start_server(data_dir: Path, extra: tuple[str, ...] = (), env: dict | None =
         if process.poll() is not None:
             raise AssertionError(f"the server stopped: {Path(log.name).read_text()}")
         try:
-            requests.get(base_url + "/ns", timeout=1)
+            requests.get(base_url + "/ns/context.jsonld", timeout=5)
             return Server(base_url, data_dir, process)
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     process.kill()
     raise AssertionError("the server did not start within 60 s")

@@ -345,7 +345,8 @@ def test_virtuoso_digest_auth(virtuoso: VirtuosoServer) -> None:
 @pytest.mark.virtuoso
 def test_virtuoso_timeout_is_not_a_partial_answer(virtuoso: VirtuosoServer) -> None:
     store = sparql_store(virtuoso)
-    store.bulk_load([(G1, "".join(triple(f"s{i}", "v", str(i)) for i in range(3000)))])
+    values = "".join(triple(f"s{i}", "v", f'"{i}"^^<{XSD}integer>') for i in range(3000))
+    store.bulk_load([(G1, values)])
     slow = (
         f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a <{EX}v> ?x . ?b <{EX}v> ?y . ?c <{EX}v> ?z "
         "FILTER (?x + ?y + ?z = 7) }"

@@ -7,11 +7,10 @@ turned into an Activity and applied by federation.activities, the platform's one
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
-from rdflib import URIRef
 
 from federation.activities import Activity
 from federation.errors import ActivityRefused
-from federation.resources import graph_from_ntriples, is_tombstone
+from federation.resources import is_tombstone_text
 from ontology import CLASS_BY_CONTAINER
 from web import ldp_containers
 from web.auth import require_actor
@@ -122,7 +121,7 @@ def _get_member(iri: str, allowed: str, writable: bool) -> Response:
     if found is None:
         return problem(404, f"{iri} does not exist")
     ntriples, graph_etag = found
-    if is_tombstone(graph_from_ntriples(ntriples), URIRef(iri)):
+    if is_tombstone_text(ntriples, iri):
         return problem(410, f"{iri} was deleted")
     media = choose(request)
     expanded = media == JSONLD and wants_expanded(request)

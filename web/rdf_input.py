@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from flask import Request
-from rdflib import ConjunctiveGraph, Graph
+from rdflib import Graph
 
 from federation.jsonld import UnknownContext, to_nquads
+from store.terms import parse_graph_text
 
 PARSERS = {
     "text/turtle": "turtle",
@@ -22,6 +23,7 @@ PARSERS = {
     "application/ld+json": "json-ld",
     "application/json": "json-ld",
 }
+NAMES = {"turtle": "Turtle", "nt": "N-Triples", "xml": "RDF/XML"}
 ACCEPTED = ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")
 MAX_TRIPLES = 5_000
 MAX_JSON_DEPTH = 24
@@ -78,12 +80,10 @@ def parse_graph(request: Request, base_iri: str, base_url: str, limit: int) -> G
 def _parse_text(text: str, syntax: str, base_iri: str) -> Graph:
     if syntax == "xml" and ("<!DOCTYPE" in text or "<!ENTITY" in text):
         raise BadBody(400, "RDF/XML with a DOCTYPE or entities is not accepted")
-    graph = Graph()
     try:
-        graph.parse(data=text, format=syntax, publicID=base_iri)
-    except Exception as error:  # rdflib raises many unrelated types for bad syntax
-        raise BadBody(400, f"malformed {syntax} body: {_first_line(error)}") from error
-    return graph
+        return parse_graph_text(text, syntax, base_iri)
+    except (SyntaxError, ValueError) as error:
+        raise BadBody(400, f"malformed {NAMES[syntax]} body: {_first_line(error)}") from error
 
 
 def _parse_jsonld(text: str, base_iri: str, base_url: str) -> Graph:
@@ -98,14 +98,10 @@ def _parse_jsonld(text: str, base_iri: str, base_url: str) -> Graph:
         raise BadBody(400, str(error)) from error
     except (ValueError, RecursionError) as error:
         raise BadBody(400, _first_line(error)) from error
-    dataset = ConjunctiveGraph()
-    dataset.parse(data=nquads, format="nquads")
-    graph = Graph()
-    for s, p, o, context in dataset.quads((None, None, None, None)):
-        if context is not None and context.identifier != dataset.default_context.identifier:
-            raise BadBody(400, "named graphs are not accepted in a resource body")
-        graph.add((s, p, o))
-    return graph
+    try:
+        return parse_graph_text(nquads, "nquads")
+    except ValueError as error:
+        raise BadBody(400, "named graphs are not accepted in a resource body") from error
 
 
 def _check_shape(document: Any) -> None:

@@ -68,7 +68,6 @@ KeepAliveTimeout = 10
 Charset = UTF-8
 [SPARQL]
 ResultSetMaxRows = 1000000
-MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime = 60
 """
 
