@@ -31,6 +31,7 @@ import json
 import os
 import random
 import re
+import resource
 import sys
 import time
 import unicodedata
@@ -644,6 +645,7 @@ def generate(out: Path, scale: str = "seed", base: str = f"http://127.0.0.1:{DEF
         print(file=sys.stderr)
     partial.replace(out)
     seconds = time.perf_counter() - began
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "scale": scale,
@@ -657,6 +659,8 @@ def generate(out: Path, scale: str = "seed", base: str = f"http://127.0.0.1:{DEF
         "bytes": out.stat().st_size,
         "uncompressed_bytes": raw_bytes,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(sum(u.ru_utime + u.ru_stime for u in usage), 2),
+        "load_average": round(os.getloadavg()[0], 2),
         "jobs": jobs,
     }
     manifest_path(out).write_text(json.dumps(manifest, indent=2) + "\n")

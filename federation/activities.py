@@ -27,7 +27,7 @@ from federation.resources import (
     tombstone,
 )
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
-from store.base import PreconditionFailed, TripleStore, Write, graph_etag
+from store.base import PreconditionFailed, TripleStore, Write
 from store.terms import graph_to_ntriples
 
 ActivityType = Literal["Create", "Update", "Delete"]
@@ -83,7 +83,13 @@ class ActivityHandler:
                 expect_absent=[activity.object],
             )
         )
-        return Outcome(activity.object, graph_etag(ntriples))
+        return self._stored(activity.object)
+
+    def _stored(self, iri: str) -> Outcome:
+        """The outcome as the store keeps it: stores may canonicalize literals, so the
+        ETag a client gets must come from what a later GET will read."""
+        found = self.store.graph_with_etag(iri)
+        return Outcome(iri, found[1] if found else None)
 
     def _update(self, activity: Activity, now: datetime) -> Outcome:
         current, etag = self._current(activity)
@@ -100,7 +106,7 @@ class ActivityHandler:
         self.store.write(
             Write(replace={activity.object: ntriples}, expect_etags={activity.object: etag})
         )
-        return Outcome(activity.object, graph_etag(ntriples))
+        return self._stored(activity.object)
 
     def _delete(self, activity: Activity, now: datetime) -> Outcome:
         current, etag = self._current(activity)
@@ -186,7 +192,8 @@ def _refuse_server_managed(graph: Graph, subject: URIRef, current: Graph | None)
 
 
 def _timestamp(moment: datetime) -> RDFLiteral:
-    return RDFLiteral(moment.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    text = moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return RDFLiteral(text, datatype=XSD.dateTime)
 
 
 def _stamp(graph: Graph, iri: str, creator: str, created: datetime, modified: datetime) -> None:

@@ -45,15 +45,16 @@ def local_document_loader(base_url: str | None = None) -> Callable[..., dict[str
     return load
 
 
-def to_nquads(document: Any, base_iri: str, base_url: str | None = None) -> str:
-    """Expands a JSON-LD document to N-Quads using cached contexts only."""
-    options = {
-        "base": base_iri,
-        "format": "application/n-quads",
-        "documentLoader": local_document_loader(base_url),
-    }
+def expand(document: Any, base_iri: str, base_url: str | None = None) -> list[Any]:
+    """Expands a JSON-LD document using cached contexts only.
+
+    Only expansion is done with pyld: its RDF conversion compares every value of a
+    property with every other (quadratic), which a hostile body can exploit; the expanded
+    form is turned into triples by rdflib's parser instead.
+    """
+    options = {"base": base_iri, "documentLoader": local_document_loader(base_url)}
     try:
-        return jsonld.to_rdf(document, options)
+        return jsonld.expand(document, options)
     except jsonld.JsonLdError as error:
         cause = _root_cause(error)
         if isinstance(cause, UnknownContext):

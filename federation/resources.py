@@ -3,7 +3,7 @@ server manages in them, and what a deleted one leaves behind."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -60,7 +60,8 @@ def tombstone(iri: str, former: URIRef | None, when: datetime) -> str:
     graph.add((subject, RDF.type, AS.Tombstone))
     if former is not None:
         graph.add((subject, AS.formerType, former))
-    stamp = Literal(when.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    text = when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    stamp = Literal(text, datatype=XSD.dateTime)
     graph.add((subject, AS.deleted, stamp))
     return graph_to_ntriples(graph)
 

@@ -106,7 +106,7 @@ def _copy(src: Graph) -> Graph:
 def warm_up() -> None:
     """Parse and compile every shape now rather than on the first writes (server start-up)."""
     for cls in RESOURCE_CLASSES:
-        _compiled_for(frozenset({cls}))
+        _compiled_for(cls)
 
 
 @cache
@@ -153,36 +153,42 @@ def shapes_graph_for(class_iri: URIRef | str) -> Graph:
 
 @dataclass
 class _Compiled:
-    """What validating against one set of classes needs, built once."""
+    """What validating an instance of one class needs, built once per class."""
 
     graph: Graph
     roots: list[_engine.CompiledShape] | None  # None: the engine cannot run these shapes
 
 
 _compiled_lock = threading.Lock()
-_compiled: dict[frozenset[URIRef], _Compiled] = {}
+# Keyed by class, never by combination of classes: the cache stays bounded
+# whatever type mixes remote servers send.
+_compiled: dict[URIRef, _Compiled] = {}
 
 
-def _compiled_for(types: frozenset[URIRef]) -> _Compiled:
-    entry = _compiled.get(types)
+def _compiled_for(cls: URIRef) -> _Compiled:
+    entry = _compiled.get(cls)
     if entry is not None:
         return entry
     with _compiled_lock:
-        entry = _compiled.get(types)
+        entry = _compiled.get(cls)
         if entry is None:
-            if len(types) == 1:
-                g = _class_graph(next(iter(types)))
-            else:
-                g = _new_graph()
-                for cls in sorted(types):
-                    for t in _class_graph(cls):
-                        g.add(t)
+            graph = _class_graph(cls)
             try:
-                roots: list[_engine.CompiledShape] | None = _engine.Compiler(g).roots()
+                roots: list[_engine.CompiledShape] | None = _engine.Compiler(graph).roots()
             except _engine.Unsupported:
                 roots = None
-            entry = _compiled[types] = _Compiled(graph=g, roots=roots)
+            entry = _compiled[cls] = _Compiled(graph=graph, roots=roots)
     return entry
+
+
+def _shapes_graph_for_types(types: frozenset[URIRef]) -> Graph:
+    if len(types) == 1:
+        return _class_graph(next(iter(types)))
+    g = _new_graph()
+    for cls in sorted(types):
+        for t in _class_graph(cls):
+            g.add(t)
+    return g
 
 
 @dataclass(frozen=True)
@@ -358,10 +364,14 @@ def validate(data: Graph) -> ValidationResult:
     types = _our_types(data)
     if not types:
         return _no_type_result(data)
-    compiled = _compiled_for(types)
-    if compiled.roots is None:
-        return _validate_pyshacl(data, compiled.graph)
-    raw = _engine.run(data, compiled.roots)
+    roots: dict[Node, _engine.CompiledShape] = {}
+    for cls in sorted(types):
+        compiled = _compiled_for(cls)
+        if compiled.roots is None:
+            return _validate_pyshacl(data, _shapes_graph_for_types(types))
+        for shape in compiled.roots:  # a shape shared by several classes runs once
+            roots.setdefault(shape.node, shape)
+    raw = _engine.run(data, list(roots.values()))
     issues = sorted((_issue_from_engine(i) for i in raw), key=_issue_order)
     conforms = not raw
     return ValidationResult(
@@ -374,7 +384,7 @@ def validate_with_pyshacl(data: Graph) -> ValidationResult:
     types = _our_types(data)
     if not types:
         return _no_type_result(data)
-    return _validate_pyshacl(data, _compiled_for(types).graph)
+    return _validate_pyshacl(data, _shapes_graph_for_types(types))
 
 
 def _validate_pyshacl(data: Graph, shapes: Graph) -> ValidationResult:

@@ -10,7 +10,8 @@ included: load them from ``store.territories.territory_graphs``.
 Order: a resource comes after what it links to, with one exception fixed by the list's
 shape (citizens first): a citizen's ``org:memberOf`` points forward to organizations.
 ``dcterms:creator`` is always a citizen (an organization's admin when it acts).
-Standard library and rdflib only; texts live in ``store.demo_text``.
+Standard library, rdflib and our ontology namespaces only; texts live in store.demo_text.
+Builds in about half a second.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import hashlib
 import secrets
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,18 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 CREATE INDEX IF NOT EXISTS tokens_actor ON tokens (actor);
 """
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """WAL lets several worker processes read while one writes; switching to it needs a
+    moment of exclusive access, which workers starting together may have to wait for."""
+    for attempt in range(50):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            time.sleep(0.05 * (attempt + 1))
+    db.execute("PRAGMA journal_mode=WAL")
 
 
 def _hash(token: str) -> str:
@@ -50,7 +63,7 @@ class PrivateStore:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(db)
             self._local.db = db
         return db
 

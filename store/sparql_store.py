@@ -620,7 +620,32 @@ class SparqlStore(TripleStore):
                 return
 
     def _quads(self, names: list[str]) -> Iterator[list[ox.Quad]]:
-        """The quads of these graphs, splitting the set while a page would overflow."""
+        """The quads of these graphs, fetched in groups that fit in one page."""
+        group: list[str] = []
+        rows = 0
+        for name, count in self._sizes(names):
+            if count > self.page_rows:
+                yield from self._big_graph(name)
+                continue
+            if group and rows + count > self.page_rows:
+                yield from self._fetch(group)
+                group, rows = [], 0
+            group.append(name)
+            rows += count
+        if group:
+            yield from self._fetch(group)
+
+    def _sizes(self, names: list[str]) -> list[tuple[str, int]]:
+        values = " ".join(_iri(name) for name in names)
+        query = (
+            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
+            "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        counts = {row["g"]["value"]: int(row["n"]["value"]) for row in self._results(query).rows}
+        return [(name, counts[name]) for name in names if counts.get(name)]
+
+    def _fetch(self, names: list[str]) -> Iterator[list[ox.Quad]]:
+        """One page of quads; split again if the graphs grew since they were counted."""
         values = " ".join(_iri(name) for name in names)
         query = (
             f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
@@ -629,26 +654,27 @@ class SparqlStore(TripleStore):
         rows = self._results(query).rows
         if len(rows) <= self.page_rows:
             yield [_quad(row) for row in rows]
-        elif len(names) > 1:
-            middle = len(names) // 2
-            yield from self._quads(names[:middle])
-            yield from self._quads(names[middle:])
-        else:
+        elif len(names) == 1:
             yield from self._big_graph(names[0])
+        else:
+            yield from self._fetch(names[: len(names) // 2])
+            yield from self._fetch(names[len(names) // 2 :])
 
     def _big_graph(self, name: str) -> Iterator[list[ox.Quad]]:
-        """One graph larger than a page, paged in a stable order."""
-        graph = {"type": "uri", "value": name}
+        """One graph larger than a page, in CONSTRUCT pages (N-Triples: fast and exact)."""
+        graph = ox.NamedNode(name)
         offset = 0
         while True:
             query = (
-                f"SELECT ?s ?p ?o WHERE {{ GRAPH {_iri(name)} {{ ?s ?p ?o }} }} "
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(name)} {{ ?s ?p ?o }} }} "
                 f"ORDER BY ?s ?p ?o LIMIT {self.page_rows} OFFSET {offset}"
             )
-            rows = self._results(query).rows
-            if rows:
-                yield [_quad({**row, "g": graph}) for row in rows]
-            if len(rows) < self.page_rows:
+            deadline = time.monotonic() + self.timeout
+            response = self._query_request(query, RDF_ACCEPT, self.timeout)
+            triples = _parse_rdf(*self._checked(response, deadline))
+            if triples:
+                yield [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+            if len(triples) < self.page_rows:
                 return
             offset += self.page_rows
 
@@ -664,6 +690,7 @@ class SparqlStore(TripleStore):
 
 
 def _quad(row: Mapping[str, Mapping[str, str]]) -> ox.Quad:
+    """A result row (?g ?s ?p ?o) as a quad."""
     return ox.Quad(
         term_to_oxigraph(row["s"]),
         term_to_oxigraph(row["p"]),

@@ -87,7 +87,7 @@ class Recorder(BaseHTTPRequestHandler):
 
     seen: list[str]
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.server.seen.append(self.path)  # type: ignore[attr-defined]
         body = json.dumps({"@context": {"name": "http://evil.example/name"}}).encode()
         self.send_response(200)
@@ -96,7 +96,7 @@ class Recorder(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
@@ -107,7 +107,7 @@ def listener() -> Iterator[ThreadingHTTPServer]:
     """A local HTTP server that records requests: the trap for outbound fetches."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     server.seen = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
@@ -204,7 +204,8 @@ def test_jsonld_with_named_graph_is_refused(site) -> None:
 # --- media types ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("media", ["text/csv", "application/xml", "text/plain",
-                                   "application/sparql-update", "application/x-www-form-urlencoded"])
+                                   "application/sparql-update",
+                                   "application/x-www-form-urlencoded"])
 def test_unknown_media_type(site, media: str) -> None:
     before = dump(site)
     response = post(site, EVENT_TTL, media)
@@ -291,7 +292,7 @@ def test_too_many_triples(site) -> None:
 
 def test_too_many_triples_in_jsonld(site) -> None:
     document = event_jsonld(OWN_CONTEXT, **{"http://example.org/p": list(range(6_000))})
-    status, text, unchanged = timed_post(site, json.dumps(document), "application/ld+json", 5)
+    status, text, unchanged = timed_post(site, json.dumps(document), "application/ld+json", 3)
     assert status == 413, text
     assert "triples" in text
     assert unchanged

@@ -19,7 +19,7 @@ import pytest
 from pyld import jsonld
 from rdflib import ConjunctiveGraph, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
-from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib.namespace import DCTERMS, XSD
 
 from federation.jsonld import local_document_loader
 from ontology import context_document
@@ -47,7 +47,8 @@ RICH = rf"""@prefix cc: <{CC}> .
 <> a cc:Event, schema:Event, pair:Event ;
    as:name "Fête de l'été"@fr, "Summer party"@en, "Fèt lété"@rcf ;
    as:summary "Une fête \"populaire\" avec les dalons — ça va être bien ! 🎉"@fr ;
-   as:content "Programme :\n\t- 18 h : séga\r\n\t- 20 h : maloya\n« guillemets », 'apostrophes', <balises> & \\ barre, مرحبا, 漢字, Œuvre" ;
+   as:content '''Programme :\n\t- 18 h : séga\r\n\t- 20 h : maloya
+« guillemets », 'apostrophes', "quotes", <balises> & \\ barre, مرحبا, 漢字, Œuvre''' ;
    as:startTime "2026-12-20T18:00:00+04:00"^^xsd:dateTime ;
    as:endTime "2026-12-20T23:30:00+04:00"^^xsd:dateTime ;
    cc:eventType cc:Festival ;
@@ -127,7 +128,8 @@ def explain(expected: Graph, actual: Graph) -> str:
 
 
 def assert_isomorphic(expected: Graph, actual: Graph, what: str) -> None:
-    assert isomorphic(expected, actual), f"{what} is not the same graph\n{explain(expected, actual)}"
+    assert isomorphic(expected, actual), (
+        f"{what} is not the same graph\n{explain(expected, actual)}")
 
 
 def jsonld_graph(document: object) -> Graph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from federation.activities import ActivityHandler
@@ -50,6 +50,11 @@ def _register(app: Flask) -> None:
         headers = {}
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
+        found = ldp.ldp_headers_for(request.path)
+        if found is not None:
+            headers["Link"] = found[0]
+            if error.code == 405:
+                headers["Allow"] = found[1]
         return problem(error.code or 500, error.description or "", headers)
 
 

@@ -47,14 +47,49 @@ def _check_container(container: str) -> None:
         abort(404)
 
 
+def constrained_by() -> dict[str, str]:
+    """LDP 4.2.1.6: refusals due to the server's constraints point at them."""
+    return {"Link": f'<{platform().base_url}/shapes/>; rel="{LDP}constrainedBy"'}
+
+
+def ldp_headers_for(path: str) -> tuple[str, str] | None:
+    """(type links, allowed methods) of the LDP resource at `path`, if it is one."""
+    parts = path.strip("/").split("/")
+    container = parts[0] if parts else ""
+    if container not in CLASS_BY_CONTAINER and container not in READ_ONLY_CONTAINERS:
+        return None
+    read_only = container in READ_ONLY_CONTAINERS
+    if path.endswith("/") and len(parts) == 1:
+        return CONTAINER_TYPES, READ_ONLY_METHODS if read_only else CONTAINER_METHODS
+    if len(parts) == 2:
+        return MEMBER_TYPES, READ_ONLY_METHODS if read_only else MEMBER_METHODS
+    return None
+
+
+@bp.after_request
+def _type_links(response: Response) -> Response:
+    """LDP 4.2.1.4 / 5.2.1.4: every response, errors included, says what the target is."""
+    found = ldp_headers_for(request.path)
+    if found is not None:
+        existing = response.headers.get("Link", "")
+        if 'rel="type"' not in existing:
+            response.headers["Link"] = f"{existing}, {found[0]}" if existing else found[0]
+    return response
+
+
 @bp.errorhandler(ActivityRefused)
 def _refused(error: ActivityRefused) -> Response:
+    if request.method == "PUT" and error.status == 404:
+        message = f"{error.message}: create resources by POST to their container, not by PUT"
+        return problem(404, message, constrained_by())
     return refused(error, platform().base_url)
 
 
 @bp.errorhandler(BadBody)
 def _bad_body(error: BadBody) -> Response:
     headers = {"Accept-Post": ", ".join(ACCEPTED)} if error.status == 415 else {}
+    if error.status == 400 and error.message.startswith("this server only creates"):
+        headers.update(constrained_by())
     return problem(error.status, error.message, headers)
 
 
@@ -125,7 +160,7 @@ def _get_member(iri: str, allowed: str, writable: bool) -> Response:
         return problem(410, f"{iri} was deleted")
     media = choose(request)
     expanded = media == JSONLD and wants_expanded(request)
-    etag = etag_for(graph_etag + ("x" if expanded else ""), media)
+    etag = etag_for(graph_etag, media, "expanded" if expanded else "")
     headers = {"ETag": etag, "Link": MEMBER_TYPES, "Allow": allowed, "Vary": "Accept"}
     if writable:
         headers["Accept-Patch"] = "application/sparql-update"
@@ -159,7 +194,6 @@ def _create(container: str) -> Response:
     outcome = site.activities.apply(Activity("Create", actor, iri, graph))
     response = Response(f"Created {iri}\n", 201, mimetype="text/plain")
     response.headers["Location"] = iri
-    response.headers["Link"] = MEMBER_TYPES
     if outcome.etag:
         response.headers["ETag"] = etag_for(outcome.etag, "text/turtle")
     return response
@@ -204,6 +238,8 @@ def _patch(iri: str, actor: str) -> Response:
         graph = apply_sparql_patch(request, ntriples, iri, site.settings.max_body_bytes)
     except PatchRefused as error:
         headers = {"Accept-Patch": "application/sparql-update"} if error.status == 415 else {}
+        if error.status == 422:
+            headers.update(constrained_by())
         return problem(error.status, error.message, headers)
     activity = Activity("Update", actor, iri, graph, if_match=current_etag)
     outcome = site.activities.apply(activity)

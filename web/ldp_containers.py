@@ -57,7 +57,7 @@ def get_container(container: str, types: str, allowed: str) -> Response:
     ntriples = "".join(lines)
     media = choose(request)
     expanded = media == JSONLD and wants_expanded(request)
-    etag = etag_for(graph_etag(ntriples) + ("x" if expanded else ""), media)
+    etag = etag_for(graph_etag(ntriples), media, "expanded" if expanded else "")
     headers = {"ETag": etag, "Link": types, "Allow": allowed, "Vary": "Accept, Prefer"}
     if allowed.endswith("POST"):
         from web.rdf_input import ACCEPTED

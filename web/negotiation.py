@@ -56,10 +56,22 @@ def choose(request: Request, offered: tuple[str, ...] = (*RDF_TYPES, HTML)) -> s
         return TURTLE if TURTLE in offered else offered[0]
     best = accept.best_match(offered)
     if best is None:
+        best = _match_ignoring_parameters(request, offered)
+    if best is None:
         if accept.quality("application/activity+json") or accept.quality("application/json"):
             return JSONLD if JSONLD in offered else offered[0]
         raise NotAcceptable(", ".join(offered))
     return best
+
+
+def _match_ignoring_parameters(request: Request, offered: tuple[str, ...]) -> str | None:
+    """Werkzeug skips Accept values with parameters (a JSON-LD profile): match the bare type."""
+    ranked = sorted(request.accept_mimetypes, key=lambda item: -item[1])
+    for value, quality in ranked:
+        bare = value.split(";", 1)[0].strip().lower()
+        if quality > 0 and bare in offered:
+            return bare
+    return None
 
 
 def wants_expanded(request: Request) -> bool:
@@ -69,9 +81,9 @@ def wants_expanded(request: Request) -> bool:
     return False
 
 
-def etag_for(graph_etag: str, media_type: str) -> str:
+def etag_for(graph_etag: str, media_type: str, variant: str = "") -> str:
     """A strong ETag per representation: different bytes must never share one."""
-    return f'"{graph_etag}-{ETAG_SUFFIX.get(media_type, "x")}"'
+    return f'"{graph_etag}-{ETAG_SUFFIX.get(media_type, "x")}{variant}"'
 
 
 def graph_etag_from_header(value: str) -> str | None:
@@ -112,7 +124,10 @@ def serialize(ntriples: str, media_type: str, base_url: str, expanded: bool = Fa
         return _jsonld(ntriples, base_url, expanded)
     triples = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
     prefixes = PREFIXES if media_type == TURTLE else None
-    return ox.serialize(triples, format=OXIGRAPH_FORMATS[media_type], prefixes=prefixes)
+    body = ox.serialize(triples, format=OXIGRAPH_FORMATS[media_type], prefixes=prefixes)
+    if media_type == RDFXML:
+        body = body.replace(b"\r", b"&#13;")  # XML parsers fold raw CR into LF
+    return body
 
 
 def _jsonld(ntriples: str, base_url: str, expanded: bool) -> bytes:

@@ -13,6 +13,7 @@ from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 
 ALLOWED_OPERATIONS = {"InsertData", "DeleteData", "DeleteWhere", "Modify"}
+CONFINED = "a PATCH may only change this resource's own graph (no GRAPH, WITH or USING)"
 
 
 class PatchRefused(Exception):
@@ -36,6 +37,8 @@ def apply_sparql_patch(request: Request, ntriples: str, iri: str, limit: int) ->
         update = translateUpdate(parsed, base=iri)
     except Exception as error:  # pyparsing and rdflib raise various types for bad syntax
         raise PatchRefused(400, f"malformed SPARQL Update: {str(error).splitlines()[0]}") from error
+    if _mentions(parsed, "ServiceGraphPattern"):
+        raise PatchRefused(422, "SERVICE is not allowed in a PATCH: it would query another server")
     for operation in update.algebra:
         _check_confined(operation)
     graph = Graph()
@@ -48,13 +51,33 @@ def _check_confined(operation: object) -> None:
     name = getattr(operation, "name", type(operation).__name__)
     if name not in ALLOWED_OPERATIONS:
         raise PatchRefused(422, f"{name} is not allowed in a PATCH; change only this resource")
+    # rdflib's CompValue.get answers the key's name for a missing key: test membership.
     for key in ("quads", "graph", "using", "with", "withClause"):
-        value = operation.get(key) if hasattr(operation, "get") else None
-        if value:
-            raise PatchRefused(422, "a PATCH may only change this resource's own graph "
-                               "(no GRAPH, WITH or USING)")
+        if _present(operation, key):
+            raise PatchRefused(422, CONFINED)
     for part in ("insert", "delete"):
-        clause = operation.get(part) if hasattr(operation, "get") else None
-        if clause is not None and clause.get("quads"):
-            raise PatchRefused(422, "a PATCH may only change this resource's own graph "
-                               "(no GRAPH, WITH or USING)")
+        if _present(operation, part) and _present(operation[part], "quads"):
+            raise PatchRefused(422, CONFINED)
+
+
+def _mentions(node: object, name: str) -> bool:
+    """Whether the parse tree holds a node of that name anywhere (SERVICE can hide deep)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if getattr(item, "name", None) == name:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif hasattr(item, "asList"):
+            stack.extend(item.asList())
+    return False
+
+
+def _present(node: object, key: str) -> bool:
+    try:
+        return key in node and bool(node[key])  # type: ignore[operator,index]
+    except TypeError:
+        return False

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 from rdflib import Graph
 
-from federation.jsonld import UnknownContext, to_nquads
+from federation.jsonld import UnknownContext, expand
 from store.terms import parse_graph_text
 
 PARSERS = {
@@ -93,15 +93,33 @@ def _parse_jsonld(text: str, base_iri: str, base_url: str) -> Graph:
         raise BadBody(400, f"malformed JSON: {_first_line(error)}") from error
     _check_shape(document)
     try:
-        nquads = to_nquads(document, base_iri, base_url)
+        expanded = expand(document, base_iri, base_url)
     except UnknownContext as error:
         raise BadBody(400, str(error)) from error
     except (ValueError, RecursionError) as error:
         raise BadBody(400, _first_line(error)) from error
+    if _has_named_graph(expanded):
+        raise BadBody(400, "named graphs are not accepted in a resource body")
+    graph = Graph(bind_namespaces="none")
     try:
-        return parse_graph_text(nquads, "nquads")
-    except ValueError as error:
-        raise BadBody(400, "named graphs are not accepted in a resource body") from error
+        graph.parse(data=json.dumps(expanded), format="json-ld", base=base_iri)
+    except Exception as error:  # rdflib's JSON-LD parser raises assorted types
+        raise BadBody(400, f"invalid JSON-LD: {_first_line(error)}") from error
+    return graph
+
+
+def _has_named_graph(expanded: Any) -> bool:
+    """In expanded JSON-LD, "@graph" inside a node object is a named graph."""
+    stack = [expanded]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "@graph" in value:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _check_shape(document: Any) -> None:

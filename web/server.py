@@ -83,11 +83,17 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
     }
     print(f"Communecter on {settings.base_url} (listening on {host}:{port}, "
           f"{workers} workers × {threads} threads, store: {settings.store})", flush=True)
+    master = os.getpid()
     try:
         _Gunicorn(options).run()
     finally:
-        keeper.terminate()
-        keeper.join(timeout=10)
-        if keeper.is_alive():
-            keeper.kill()
-        keeper_socket(settings).unlink(missing_ok=True)
+        if os.getpid() == master:  # forked workers unwind through here too
+            _stop_keeper(keeper, settings)
+
+
+def _stop_keeper(keeper: multiprocessing.Process, settings: Settings) -> None:
+    keeper.terminate()
+    keeper.join(timeout=10)
+    if keeper.is_alive():
+        keeper.kill()
+    keeper_socket(settings).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from urllib.parse import unquote, unquote_to_bytes
 
 from store.base import TripleStore
 from store.queries import query
@@ -35,9 +36,23 @@ def check_slug(hint: str) -> None:
         raise BadSlug(f"the Slug header is longer than {MAX_SLUG} characters")
 
 
+def _decoded(hint: str) -> str:
+    """RFC 5023 §9.7: the Slug is percent-encoded UTF-8; raw Latin-1 from HTTP is re-read."""
+    try:
+        raw = hint.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = hint.encode("utf-8")
+    try:
+        return unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return unquote(hint)
+
+
 def mint_slug(hint: str | None, store: TripleStore, base_url: str, container: str) -> str:
     """A fresh member name: the hint made safe, numbered when taken, random without one."""
     if hint is not None:
+        check_slug(hint)
+        hint = _decoded(hint)
         check_slug(hint)
     base = slugify(hint or "") or secrets.token_hex(5)
     candidates = [base, *(f"{base}-{n}" for n in range(2, 10))]

@@ -1,0 +1,917 @@
+"""The benchmark: seed-scale data, the production server, and the figures that matter.
+
+``python -m benchmarks.run [--scale seed|small] [--data DIR]``
+
+1. generates the dataset (benchmarks.seed; reused while its manifest matches),
+2. bulk-loads it into a fresh on-disk Oxigraph store (time, peak memory),
+3. times the two feed queries on the store directly (pyoxigraph in-process, read-only),
+4. starts ``communecter serve`` on that data and creates a bearer token,
+5. measures LDP GET throughput (many member IRIs, and one), the SPARQL endpoint's overhead
+   over the raw store, validated POST throughput, and the server's memory,
+6. prints a report with PASS/FAIL against the targets and writes it as JSON to
+   benchmarks/out/.
+
+Load generation uses wrk (installed with apt-get when missing) or, failing that, a threaded
+Python client. The machine is shared: the report records the load average of each phase
+and the CPU time the server and the client used, so that a figure measured on a busy
+machine can be told apart from a slow server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from http.client import HTTPConnection
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from benchmarks import seed as dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = Path(__file__).resolve().parent / "out"
+CCT = "https://w3id.org/communecter/themes#"
+TARGETS = {
+    "ldp_get_rps": 2000.0,
+    "post_rps": 300.0,
+    "feed_p95_ms": 50.0,
+    "sparql_overhead": 0.20,
+}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+JSON_RESULTS = "application/sparql-results+json"
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def loadavg() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+# ---- statistics ---------------------------------------------------------------------
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean/max of durations given in seconds, in milliseconds."""
+    return {
+        "n": len(values),
+        "p50": round(percentile(values, 50) * 1000, 2),
+        "p95": round(percentile(values, 95) * 1000, 2),
+        "p99": round(percentile(values, 99) * 1000, 2),
+        "mean": round(sum(values) / len(values) * 1000, 2) if values else float("nan"),
+        "max": round(max(values) * 1000, 2) if values else float("nan"),
+    }
+
+
+# ---- processes ----------------------------------------------------------------------
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    except OSError:
+        pass
+    return values
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def server_roles(root: int) -> dict[int, str]:
+    """Which server process is which: gunicorn arbiter, workers, storekeeper, query runners."""
+    roles = {root: "gunicorn arbiter"}
+    tree = process_tree(root)
+    parent = {pid: int(f[1]) for pid in tree if (f := _stat(pid))}
+    keeper = None
+    for pid in tree:
+        if parent.get(pid) == root:
+            if "spawn_main" in cmdline(pid):
+                roles[pid] = "storekeeper"
+                keeper = pid
+            else:
+                roles[pid] = "gunicorn worker"
+    for pid in tree:
+        if pid in roles:
+            continue
+        text = cmdline(pid)
+        if "resource_tracker" in text:
+            roles[pid] = "multiprocessing helper"
+        elif keeper is not None and parent.get(pid) == keeper:
+            roles[pid] = "query runner"
+        else:
+            roles[pid] = "other"
+    return roles
+
+
+class MemorySampler:
+    """Samples the total resident memory of a process tree until stopped."""
+
+    def __init__(self, root: int, interval: float = 0.5) -> None:
+        self.root = root
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = sum(memory_kib(pid).get("VmRSS", 0) for pid in process_tree(self.root))
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(self.interval)
+
+
+# ---- the server ---------------------------------------------------------------------
+class Server:
+    """`communecter serve` on a fixed port (the dataset's IRIs are minted for it)."""
+
+    def __init__(self, data_dir: Path, port: int, extra: list[str]) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.extra = extra
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir.parent / "server.log"
+
+    def start(self, timeout: float = 300) -> float:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise SystemExit(f"port {self.port} is already in use: stop what listens "
+                                 "there or pass --port (the dataset is regenerated for it)")
+        command = [sys.executable, "-m", "web.cli", "serve", "--port", str(self.port), "--data",
+                   str(self.data_dir), "--base-url", self.base_url, *self.extra]
+        began = time.perf_counter()
+        log_file = open(self.log_path, "w")  # noqa: SIM115 (the server writes it)
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=log_file,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"the server stopped: {self.log_path.read_text()[-3000:]}")
+            try:
+                requests.get(self.base_url + "/ns", timeout=2)
+                return time.perf_counter() - began
+            except requests.RequestException:
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit(f"the server did not answer within {timeout:.0f} s")
+
+    def cli(self, *args: str) -> str:
+        command = [sys.executable, "-m", "web.cli", *args, "--data", str(self.data_dir),
+                   "--base-url", self.base_url]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise SystemExit(f"communecter {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def pids(self) -> list[int]:
+        return process_tree(self.process.pid) if self.process else []
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.pids())
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# ---- load generation ----------------------------------------------------------------
+WRK_COMMON = r"""
+local threads = {}
+local next_id = 0
+statuses = {}
+
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local function read_lines(path)
+  local lines = {}
+  for line in io.lines(path) do
+    if #line > 0 then lines[#lines + 1] = line end
+  end
+  return lines
+end
+
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("statuses")
+    if counts then
+      for status, n in pairs(counts) do merged[status] = (merged[status] or 0) + n end
+    end
+  end
+  local parts = {}
+  for status, n in pairs(merged) do parts[#parts + 1] = string.format('"%d": %d', status, n) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}, ' ..
+    '"statuses": {%s}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean, table.concat(parts, ", ")))
+end
+"""
+
+WRK_GET = WRK_COMMON + r"""
+local paths = {}
+local counter = 0
+
+function init(args)
+  paths = read_lines(args[1])
+  counter = (id or 0) * math.floor(#paths / 2)
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1], {["Accept"] = "text/turtle"})
+end
+"""
+
+WRK_POST = WRK_COMMON + r"""
+local communes = {}
+local token, nonce
+local counter = 0
+local themes = {"culture", "sport", "social", "environnement", "education", "sante",
+                "transport", "numerique", "citoyennete", "alimentation"}
+
+function init(args)
+  token = args[1]
+  communes = read_lines(args[2])
+  nonce = args[3]
+end
+
+function request()
+  counter = counter + 1
+  local n = counter * 2 + (id or 0)
+  local day = n % 28 + 1
+  local body = string.format(EVENT_TEMPLATE, nonce, n, day, day, themes[n % #themes + 1],
+                             communes[n % #communes + 1])
+  return wrk.format("POST", "/events/", {
+    ["Content-Type"] = "text/turtle",
+    ["Authorization"] = "Bearer " .. token,
+    ["Slug"] = "bench " .. nonce .. " " .. n,
+  }, body)
+end
+"""
+
+EVENT_TEMPLATE = """@prefix cc: <https://w3id.org/communecter/ns#> .
+@prefix cct: <https://w3id.org/communecter/themes#> .
+@prefix as: <https://www.w3.org/ns/activitystreams#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<> a cc:Event ;
+   as:name "Réunion de quartier %s-%d" ;
+   as:startTime "2026-09-%02dT18:00:00+02:00"^^xsd:dateTime ;
+   as:endTime "2026-09-%02dT20:00:00+02:00"^^xsd:dateTime ;
+   cc:eventType cc:Meeting ;
+   cc:theme cct:%s ;
+   cc:territory <%s> .
+"""
+POST_THEMES = ("culture", "sport", "social", "environnement", "education", "sante",
+               "transport", "numerique", "citoyennete", "alimentation")
+
+
+def lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def ensure_wrk() -> str | None:
+    """The wrk binary, installed with apt-get when missing; None when it cannot be had."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: trying apt-get install wrk")
+    prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    for command in ([*prefix, "apt-get", "install", "-y", "-q", "wrk"],):
+        try:
+            subprocess.run(command, check=True, capture_output=True, timeout=600,
+                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        except (OSError, subprocess.SubprocessError) as error:
+            log(f"could not install wrk ({error}); using the Python load generator")
+            return None
+    return shutil.which("wrk")
+
+
+def run_wrk(wrk: str, url: str, script: Path, args: list[str], duration: float,
+            connections: int, threads: int) -> dict:
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s",
+               "--timeout", "30s", "-s", str(script), url, "--", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120)
+    for line in done.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            raw = json.loads(line[len("WRKJSON "):])
+            break
+    else:
+        raise RuntimeError(f"wrk said nothing usable: {done.stdout}\n{done.stderr}")
+    seconds = raw["duration_us"] / 1e6
+    statuses = {int(k): v for k, v in raw["statuses"].items()}
+    return {
+        "tool": "wrk",
+        "seconds": round(seconds, 2),
+        "requests": raw["requests"],
+        "statuses": statuses,
+        "errors": raw["errors"],
+        "latency_ms": {k: round(v / 1000, 2) for k, v in raw["latency_us"].items()},
+    }
+
+
+def run_python_load(base_url: str, make_request: Any, duration: float,
+                    connections: int) -> dict:
+    """A threaded keep-alive HTTP client: the fallback when wrk cannot be had."""
+    parts = urlsplit(base_url)
+    deadline = time.monotonic() + duration
+    statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    errors = Counter()
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        connection = HTTPConnection(parts.hostname, parts.port, timeout=30)
+        mine: list[float] = []
+        seen: Counter[int] = Counter()
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            method, path, headers, body = make_request(index, n)
+            began = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+            except OSError:
+                errors["connect"] += 1
+                connection.close()
+                connection = HTTPConnection(parts.hostname, parts.port, timeout=30)
+                continue
+            mine.append(time.perf_counter() - began)
+            seen[response.status] += 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            statuses.update(seen)
+
+    began = time.perf_counter()
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    seconds = time.perf_counter() - began
+    return {
+        "tool": "python",
+        "seconds": round(seconds, 2),
+        "requests": sum(statuses.values()),
+        "statuses": dict(statuses),
+        "errors": dict(errors),
+        "latency_ms": {"p50": round(percentile(latencies, 50) * 1000, 2),
+                       "p90": round(percentile(latencies, 90) * 1000, 2),
+                       "p99": round(percentile(latencies, 99) * 1000, 2),
+                       "max": round(max(latencies, default=0) * 1000, 2)},
+    }
+
+
+class Load:
+    """Runs one load test with wrk or the Python client, with CPU and load accounting."""
+
+    def __init__(self, server: Server, work: Path, wrk: str | None, connections: int,
+                 threads: int) -> None:
+        self.server = server
+        self.work = work
+        self.wrk = wrk
+        self.connections = connections
+        self.threads = threads
+
+    def run(self, name: str, duration: float, lua: str, lua_args: list[str],
+            make_request: Any, ok_status: int) -> dict:
+        before_server = self.server.cpu()
+        before_client = _children_cpu() + _self_cpu() * (self.wrk is None)
+        load_before = loadavg()
+        if self.wrk:
+            script = self.work / f"{name}.lua"
+            script.write_text(lua)
+            result = run_wrk(self.wrk, self.server.base_url, script, lua_args, duration,
+                             self.connections, self.threads)
+        else:
+            result = run_python_load(self.server.base_url, make_request, duration,
+                                     self.connections)
+        server_cpu = self.server.cpu() - before_server
+        client_cpu = _children_cpu() + _self_cpu() * (self.wrk is None) - before_client
+        ok = result["statuses"].get(ok_status, 0)
+        result.update({
+            "ok_status": ok_status,
+            "ok": ok,
+            "ok_per_second": round(ok / result["seconds"], 1),
+            "requests_per_second": round(result["requests"] / result["seconds"], 1),
+            "not_ok": result["requests"] - ok,
+            "connections": self.connections,
+            "server_cpu_seconds": round(server_cpu, 2),
+            "client_cpu_seconds": round(client_cpu, 2),
+            "server_cpu_ms_per_ok": round(server_cpu / ok * 1000, 3) if ok else None,
+            # what two dedicated cores would do if the server had them all (client apart)
+            "cpu_bound_estimate_per_second": round(ok / server_cpu * (os.cpu_count() or 1), 1)
+            if server_cpu else None,
+            "load_average": [load_before, loadavg()],
+        })
+        return result
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _self_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---- the feed queries ---------------------------------------------------------------
+def feed_samples(plan: dataset.Plan, events: int, posts: int, seed: int) -> dict[str, list]:
+    """(commune, theme) and département parameters, drawn where people live."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    rng = random.Random(seed)
+    now = Literal(plan.now.isoformat(), datatype=XSD.dateTime)
+    communes = rng.choices(range(len(plan.communes)), weights=plan.population, k=events)
+    event_params = [
+        {"commune": URIRef(plan.iri[c]), "theme": URIRef(CCT + rng.choice(dataset.THEMES)),
+         "now": now, "limit": 20}
+        for c in communes
+    ]
+    departements = [t for t in plan.territories if t.kind == "departement"]
+    weights = [t.population or 1 for t in departements]
+    chosen = rng.choices(departements, weights=weights, k=posts)
+    post_params = [{"departement": URIRef(t.iri(plan.base)), "limit": 20} for t in chosen]
+    return {"upcoming_events_in_commune_for_theme": event_params,
+            "latest_posts_in_departement": post_params}
+
+
+def time_direct(store: Any, text: str) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this thread, rows) for one query on the store."""
+    began, cpu = time.perf_counter(), time.thread_time()
+    rows = list(store.query(text))
+    return time.perf_counter() - began, time.thread_time() - cpu, len(rows)
+
+
+def bench_feeds_direct(store: Any, samples: dict[str, list]) -> dict:
+    from store.queries import query
+
+    results = {}
+    for name, params_list in samples.items():
+        texts = [query(name, **params) for params in params_list]
+        for text in texts[: max(10, len(texts) // 10)]:  # warm the caches a little
+            time_direct(store, text)
+        walls, cpus, empty, slowest = [], [], 0, (0.0, None)
+        began = time.perf_counter()
+        for params, text in zip(params_list, texts, strict=True):
+            wall, cpu, rows = time_direct(store, text)
+            walls.append(wall)
+            cpus.append(cpu)
+            empty += rows == 0
+            if wall > slowest[0]:
+                slowest = (wall, {k: str(v) for k, v in params.items()})
+        key = "commune" if "commune" in params_list[0] else "departement"
+        results[name] = {
+            "wall_ms": summary_ms(walls),
+            "cpu_ms": summary_ms(cpus),
+            "distinct_parameters": len({str(p[key]) + str(p.get("theme", "")) for p in
+                                        params_list}),
+            "empty_results": empty,
+            "slowest": {"ms": round(slowest[0] * 1000, 1), "parameters": slowest[1]},
+            "seconds": round(time.perf_counter() - began, 1),
+            "load_average": loadavg(),
+        }
+        log(f"  {name}: p50 {results[name]['wall_ms']['p50']} ms, "
+            f"p95 {results[name]['wall_ms']['p95']} ms over {len(walls)} queries")
+    return results
+
+
+def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], per_query: int,
+                          repeats: int) -> dict:
+    """The same feed queries through GET /sparql and on the store directly, interleaved."""
+    from store.queries import query
+
+    session = requests.Session()
+    endpoint = server.base_url + "/sparql"
+    results = {}
+
+    def over_http(text: str) -> float:
+        began = time.perf_counter()
+        response = session.get(endpoint, params={"query": text},
+                               headers={"Accept": JSON_RESULTS}, timeout=120)
+        response.content  # noqa: B018 (read the whole body)
+        elapsed = time.perf_counter() - began
+        if response.status_code != 200:
+            raise RuntimeError(f"/sparql answered {response.status_code}: {response.text[:300]}")
+        return elapsed
+
+    for name, params_list in samples.items():
+        texts = [query(name, **params) for params in params_list[:per_query]]
+        for text in texts[:5]:
+            over_http(text)
+            time_direct(store, text)
+        direct, http = [], []
+        for text in texts:
+            for _ in range(repeats):
+                direct.append(time_direct(store, text)[0])
+                http.append(over_http(text))
+        med_direct = percentile(direct, 50)
+        med_http = percentile(http, 50)
+        results[name] = {
+            "direct_ms": summary_ms(direct),
+            "http_ms": summary_ms(http),
+            "ratio_of_medians": round(med_http / med_direct, 3),
+            "overhead": round(med_http / med_direct - 1, 3),
+            "absolute_overhead_ms": round((med_http - med_direct) * 1000, 2),
+            "load_average": loadavg(),
+        }
+        log(f"  {name}: direct {med_direct * 1000:.1f} ms, /sparql {med_http * 1000:.1f} ms")
+    # the fixed cost of the endpoint: a trivial query
+    trivial = "ASK { }"
+    over_http(trivial)
+    trivial_http = [over_http(trivial) for _ in range(50)]
+    trivial_direct = [time_direct(store, trivial)[0] for _ in range(50)]
+    results["trivial_ask"] = {"http_ms": summary_ms(trivial_http),
+                              "direct_ms": summary_ms(trivial_direct)}
+    return results
+
+
+# ---- the run --------------------------------------------------------------------------
+def prepare_dataset(data: Path, scale: str, base_url: str, regenerate: bool) -> dict:
+    path = dataset.default_dataset_path(data)
+    manifest_file = dataset.manifest_path(path)
+    wanted = {"scale": scale, "base_url": base_url, "seed": dataset.DEFAULT_SEED,
+              "now": dataset.DEFAULT_NOW, "generator_version": dataset.GENERATOR_VERSION}
+    if path.exists() and manifest_file.exists() and not regenerate:
+        manifest = json.loads(manifest_file.read_text())
+        if all(manifest.get(k) == v for k, v in wanted.items()):
+            log(f"dataset: reusing {path} ({manifest['quads']:,} quads)")
+            return {**manifest, "reused": True, "path": str(path)}
+    log(f"dataset: generating {scale} scale into {path}")
+    manifest = dataset.generate(path, scale, base_url, dataset.DEFAULT_SEED, dataset.DEFAULT_NOW)
+    log(f"dataset: {manifest['quads']:,} quads, {manifest['bytes'] / 2**20:.0f} MiB "
+        f"in {manifest['seconds']:.1f} s")
+    return {**manifest, "reused": False, "path": str(path)}
+
+
+def bulk_load(dataset_path: Path, store_dir: Path) -> dict:
+    log(f"bulk load: {dataset_path} -> {store_dir}")
+    done = subprocess.run([sys.executable, "-m", "benchmarks.load", str(dataset_path),
+                           str(store_dir)], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the bulk load failed: {done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    log(f"bulk load: {result['quads']:,} quads in {result['seconds']:.1f} s, "
+        f"peak RSS {result['peak_rss_mib']:.0f} MiB")
+    return result
+
+
+def member_paths(plan: dataset.Plan, count: int, seed: int) -> list[str]:
+    """Paths of existing members of every kind, in proportion to how many there are."""
+    rng = random.Random(seed)
+    kinds = list(plan.counts)
+    weights = [plan.counts[k] for k in kinds]
+    base = len(plan.base)
+    paths = []
+    for kind in rng.choices(kinds, weights=weights, k=count):
+        iri = plan.member_iri(kind, rng.randrange(plan.counts[kind]))
+        paths.append(quote(iri[base:], safe="/-_.~"))
+    return paths
+
+
+def bench_http(server: Server, plan: dataset.Plan, work: Path, args: argparse.Namespace,
+               token: str, store: Any, samples: dict[str, list]) -> dict:
+    results: dict[str, Any] = {}
+    wrk = None if args.python_client else ensure_wrk()
+    load = Load(server, work, wrk, args.connections, args.wrk_threads)
+
+    paths = member_paths(plan, args.urls, seed=7)
+    paths_file = work / "member-paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    one = paths[0]
+    (work / "one-path.txt").write_text(one + "\n")
+    check = requests.get(server.base_url + one, headers={"Accept": "text/turtle"}, timeout=30)
+    if check.status_code != 200:
+        raise SystemExit(f"GET {one} answered {check.status_code}: is the base URL right?")
+
+    def get_request(paths_list: list[str]) -> Any:
+        def make(index: int, n: int) -> tuple:
+            path = paths_list[(index * (len(paths_list) // 2) + n) % len(paths_list)]
+            return "GET", path, {"Accept": "text/turtle"}, None
+        return make
+
+    log(f"LDP GET: {len(paths):,} member IRIs, {args.connections} connections, "
+        f"{args.duration:g} s")
+    results["ldp_get_many"] = load.run("get-many", args.duration, WRK_GET, [str(paths_file)],
+                                       get_request(paths), 200)
+    log(f"  {results['ldp_get_many']['ok_per_second']:,} ok/s")
+    log(f"LDP GET: one IRI ({one})")
+    results["ldp_get_one"] = load.run("get-one", args.duration, WRK_GET,
+                                      [str(work / "one-path.txt")], get_request([one]), 200)
+    log(f"  {results['ldp_get_one']['ok_per_second']:,} ok/s")
+
+    log("SPARQL endpoint vs the store")
+    results["sparql_overhead"] = bench_sparql_overhead(store, server, samples,
+                                                       args.sparql_queries, args.sparql_repeats)
+
+    if not args.skip_containers:
+        results["container_first_page_ms"] = {}
+        for slug in ("events", "posts"):
+            began = time.perf_counter()
+            response = requests.get(f"{server.base_url}/{slug}/",
+                                    headers={"Accept": "text/turtle"}, timeout=300)
+            elapsed = time.perf_counter() - began
+            results["container_first_page_ms"][slug] = {
+                "ms": round(elapsed * 1000, 1), "status": response.status_code,
+                "bytes": len(response.content)}
+            log(f"GET /{slug}/ (first page): {response.status_code} in {elapsed * 1000:.0f} ms")
+
+    communes = [plan.iri[c] for c in random.Random(11).choices(
+        range(len(plan.communes)), weights=plan.population, k=2000)]
+    communes_file = work / "communes.txt"
+    communes_file.write_text("\n".join(communes) + "\n")
+    nonce = datetime.now().strftime("%H%M%S")
+    post_lua = f"EVENT_TEMPLATE = {lua_string(EVENT_TEMPLATE)}\n" + WRK_POST
+
+    def post_request(index: int, n: int) -> tuple:
+        k = n * args.connections + index
+        day = k % 28 + 1
+        body = EVENT_TEMPLATE % (nonce, k, day, day, POST_THEMES[k % len(POST_THEMES)],
+                                 communes[k % len(communes)])
+        return "POST", "/events/", {"Content-Type": "text/turtle",
+                                    "Authorization": f"Bearer {token}",
+                                    "Slug": f"bench {nonce} {k}"}, body.encode()
+
+    log(f"validated POST: {args.connections} connections, {args.post_duration:g} s")
+    results["post_events"] = load.run("post", args.post_duration, post_lua,
+                                      [token, str(communes_file), nonce], post_request, 201)
+    log(f"  {results['post_events']['ok_per_second']:,} created/s, "
+        f"statuses {results['post_events']['statuses']}")
+    return results
+
+
+def server_memory(server: Server) -> dict:
+    roles = server_roles(server.process.pid)
+    processes = []
+    for pid, role in sorted(roles.items(), key=lambda item: item[1]):
+        mem = memory_kib(pid)
+        processes.append({"pid": pid, "role": role, "rss_mib": round(mem.get("VmRSS", 0) / 1024, 1),
+                          "peak_rss_mib": round(mem.get("VmHWM", 0) / 1024, 1)})
+    return {
+        "processes": processes,
+        "total_rss_mib": round(sum(p["rss_mib"] for p in processes), 1),
+        "sum_of_peaks_mib": round(sum(p["peak_rss_mib"] for p in processes), 1),
+    }
+
+
+def verdicts(report: dict) -> list[tuple[str, str, bool | None, str]]:
+    """(what, measured, PASS?, target) rows."""
+    rows = []
+    http = report.get("http", {})
+    for key, label in (("ldp_get_many", "LDP GET, many IRIs"), ("ldp_get_one", "LDP GET, one IRI")):
+        if key in http:
+            value = http[key]["ok_per_second"]
+            rows.append((label, f"{value:,.0f} req/s", value >= TARGETS["ldp_get_rps"],
+                         f">= {TARGETS['ldp_get_rps']:,.0f} req/s"))
+    if "post_events" in http:
+        value = http["post_events"]["ok_per_second"]
+        rows.append(("validated POST (201s)", f"{value:,.1f} req/s", value >= TARGETS["post_rps"],
+                      f">= {TARGETS['post_rps']:,.0f} req/s"))
+    for name, result in report.get("feeds_direct", {}).items():
+        value = result["wall_ms"]["p95"]
+        rows.append((f"{name} p95", f"{value:,.1f} ms", value <= TARGETS["feed_p95_ms"],
+                     f"<= {TARGETS['feed_p95_ms']:g} ms"))
+    for name, result in http.get("sparql_overhead", {}).items():
+        if "overhead" in result:
+            value = result["overhead"]
+            rows.append((f"/sparql overhead, {name}", f"{value * 100:+.1f} %",
+                         value <= TARGETS["sparql_overhead"],
+                         f"<= {TARGETS['sparql_overhead'] * 100:g} %"))
+    return rows
+
+
+def print_report(report: dict) -> None:
+    line = "-" * 78
+    print(line)
+    print(f"Communecter benchmark, scale {report['scale']} — {report['started']}")
+    print(f"machine: {report['machine']['cpus']} CPUs, load average at start "
+          f"{report['machine']['load_average_start']}")
+    print(line)
+    data = report["dataset"]
+    print(f"dataset     {data['quads']:,} quads, {data['bytes'] / 2**20:,.0f} MiB "
+          f"({data['format']}), generated in {data['seconds']:.1f} s "
+          f"({data.get('cpu_seconds', '?')} CPU s){' [reused]' if data.get('reused') else ''}")
+    if "load" in report:
+        load = report["load"]
+        print(f"bulk load   {load['seconds']:.1f} s ({load['quads_per_second']:,} quads/s), "
+              f"peak RSS {load['peak_rss_mib']:,.0f} MiB, store {load['store_bytes'] / 2**20:,.0f}"
+              f" MiB on disk")
+    for name, result in report.get("feeds_direct", {}).items():
+        w, c = result["wall_ms"], result["cpu_ms"]
+        print(f"{name}\n            wall p50 {w['p50']} / p95 {w['p95']} / p99 {w['p99']} ms"
+              f" (CPU p50 {c['p50']} / p95 {c['p95']} ms), {w['n']} queries, "
+              f"{result['empty_results']} empty, slowest {result['slowest']['ms']} ms")
+    http = report.get("http", {})
+    for key in ("ldp_get_many", "ldp_get_one", "post_events"):
+        if key in http:
+            r = http[key]
+            print(f"{key:11s} {r['ok_per_second']:,.1f} ok/s ({r['tool']}, {r['connections']} "
+                  f"conn, {r['seconds']} s), latency p50 {r['latency_ms']['p50']} / p99 "
+                  f"{r['latency_ms']['p99']} ms; statuses {r['statuses']}; server "
+                  f"{r['server_cpu_ms_per_ok']} CPU ms per request")
+    for name, r in http.get("sparql_overhead", {}).items():
+        if "overhead" in r:
+            print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']}"
+                  f" ms direct ({r['overhead'] * 100:+.1f} %)")
+        else:
+            print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs "
+                  f"{r['direct_ms']['p50']} ms direct")
+    for slug, r in http.get("container_first_page_ms", {}).items():
+        print(f"container   GET /{slug}/ first page: {r['ms']:,.0f} ms ({r['status']})")
+    if "server_memory" in report:
+        mem = report["server_memory"]
+        roles = Counter()
+        for p in mem["processes"]:
+            roles[p["role"]] += p["rss_mib"]
+        detail = ", ".join(f"{role} {mib:,.0f}" for role, mib in roles.items())
+        print(f"server RSS  {mem['total_rss_mib']:,.0f} MiB now ({detail}); peak of the sum "
+              f"{report.get('server_peak_rss_mib', '?')} MiB")
+    print(line)
+    for what, measured, ok, target in verdicts(report):
+        mark = "PASS" if ok else "FAIL"
+        print(f"{mark}  {what:50s} {measured:>14s}  (target {target})")
+    print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split(
+        "\n\n")[0])
+    parser.add_argument("--scale", choices=sorted(dataset.SCALES), default="seed")
+    parser.add_argument("--data", type=Path, help="where the dataset and the server's data "
+                        "directory go (default: benchmarks/out/data-SCALE)")
+    parser.add_argument("--port", type=int, default=dataset.DEFAULT_PORT,
+                        help="server port; the dataset's IRIs are minted for it")
+    parser.add_argument("--regenerate", action="store_true", help="generate the dataset again")
+    parser.add_argument("--skip-load", action="store_true",
+                        help="reuse the store loaded by the previous run (debugging)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per GET run")
+    parser.add_argument("--post-duration", type=float, default=10, help="seconds of POSTs")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--urls", type=int, default=100_000, help="member IRIs to rotate over")
+    parser.add_argument("--event-queries", type=int, default=500)
+    parser.add_argument("--post-queries", type=int, default=200)
+    parser.add_argument("--sparql-queries", type=int, default=40,
+                        help="queries of each kind compared through /sparql")
+    parser.add_argument("--sparql-repeats", type=int, default=3)
+    parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--skip-containers", action="store_true",
+                        help="do not time the first page of /events/ and /posts/")
+    parser.add_argument("--server-arg", action="append", default=[],
+                        help="extra argument for communecter serve (repeatable)")
+    args = parser.parse_args(argv)
+
+    import pyoxigraph as ox
+
+    data = (args.data or OUT / f"data-{args.scale}").resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://127.0.0.1:{args.port}"
+    started = datetime.now(UTC)
+    report: dict[str, Any] = {
+        "scale": args.scale,
+        "started": started.isoformat(timespec="seconds"),
+        "targets": TARGETS,
+        "machine": {"cpus": os.cpu_count(), "load_average_start": loadavg(),
+                    "python": platform.python_version(), "pyoxigraph": ox.__version__},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+    report["dataset"] = prepare_dataset(data, args.scale, base_url, args.regenerate)
+    server_dir = data / "server"
+    store_dir = server_dir / "oxigraph"
+    if not args.skip_load:
+        if server_dir.exists():
+            shutil.rmtree(server_dir)
+        report["load"] = bulk_load(Path(report["dataset"]["path"]), store_dir)
+
+    plan = dataset.Plan(dataset.SCALES[args.scale], base_url, dataset.DEFAULT_SEED,
+                        dataset.parse_now(dataset.DEFAULT_NOW))
+    samples = feed_samples(plan, args.event_queries, args.post_queries, seed=3)
+    log("feed queries on the store directly (read-only, in-process)")
+    store = ox.Store.read_only(str(store_dir))
+    report["feeds_direct"] = bench_feeds_direct(store, samples)
+
+    server = Server(server_dir, args.port, args.server_arg)
+    work = data / "work"
+    work.mkdir(exist_ok=True)
+    try:
+        log(f"starting communecter serve on {base_url}")
+        report["server_start_seconds"] = round(server.start(), 2)
+        token = server.cli("token", "create", "bench", "--create").split()[-1]
+        with MemorySampler(server.process.pid) as sampler:
+            report["http"] = bench_http(server, plan, work, args, token, store, samples)
+        report["server_peak_rss_mib"] = round(sampler.peak_kib / 1024, 1)
+        report["server_memory"] = server_memory(server)
+    finally:
+        server.stop()
+    report["machine"]["load_average_end"] = loadavg()
+    report["verdicts"] = [{"what": w, "measured": m, "pass": ok, "target": t}
+                          for w, m, ok, t in verdicts(report)]
+    OUT.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    out_file = OUT / f"report-{args.scale}-{stamp}.json"
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+    out_file.write_text(text)
+    (OUT / f"latest-{args.scale}.json").write_text(text)
+    print_report(report)
+    print(f"report: {out_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
