@@ -57,6 +57,14 @@ class PrivateStore:
             with self._connection() as db:
                 db.executescript(SCHEMA)
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, for the private tables of other modules (accounts…)."""
+        return self._connection()
+
+    def ensure_schema(self, script: str) -> None:
+        with self._connection() as db:
+            db.executescript(script)
+
     def _connection(self) -> sqlite3.Connection:
         if self._memory is not None:
             return self._memory

@@ -4,20 +4,24 @@ Every test taking `store` runs against each backend, so that the `sparql` backen
 to exactly what the embedded one does. Virtuoso-only and Oxigraph-on-disk-only tests
 follow (authentication, server-side timeouts, a SIGKILL in the middle of a write).
 
-Standalone: `python -m pytest tests/test_store_backends.py -p tests.conftest_virtuoso`.
+Standalone: `python -m pytest tests/test_store_backends.py` (the module loads the
+`virtuoso` fixture itself; COMMUNECTER_NO_VIRTUOSO=1 skips the Virtuoso cases).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,6 +41,9 @@ from store.base import (
 from store.oxigraph_store import OxigraphStore
 from store.sparql_store import SparqlStore, query_form, render_update
 from tests.services.virtuoso import VirtuosoServer, free_port
+
+pytest_plugins = ["tests.conftest_virtuoso"]  # the `virtuoso` fixture, also when run alone
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
 
 EX = "http://example.org/"
 G1, G2, G3 = EX + "graph/1", EX + "graph/2", EX + "graph/3"
@@ -332,6 +339,38 @@ def test_unreachable_endpoint_is_a_store_error() -> None:
         store.graph(G1)
     with pytest.raises(StoreError, match=url):
         store.write(Write(replace={G1: triple("a", "b", '"c"')}))
+
+
+class _BasicOnly(BaseHTTPRequestHandler):
+    """An update endpoint that only knows basic auth (user:secret)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        expected = "Basic " + base64.b64encode(b"user:secret").decode()
+        if self.headers.get("Authorization") == expected:
+            self.send_response(204)
+        else:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="sparql"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_auth_falls_back_to_basic() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _BasicOnly)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/update"
+        SparqlStore(url, url, "user:secret").write(Write(delete=[G1]))
+        with pytest.raises(StoreError, match="401"):
+            SparqlStore(url, url, "user:wrong").write(Write(delete=[G1]))
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.virtuoso

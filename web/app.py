@@ -11,10 +11,12 @@ from ontology import CLASS_BY_CONTAINER, LDP
 from store.base import TripleStore, Write
 from store.private import PrivateStore
 from store.queries import iri as sparql_iri
+from web.i18n import init_i18n
 from web.platform import Platform
 from web.problems import problem
 from web.settings import Settings
 from web.stores import open_public_store
+from web.ui import register_ui
 
 CONTAINERS = (*CLASS_BY_CONTAINER, "territories")
 
@@ -35,7 +37,9 @@ def create_app(
     app.extensions["communecter"] = Platform(
         settings, store, private, ActivityHandler(store, settings.base_url)
     )
+    init_i18n(app, settings.data_dir)
     _register(app)
+    register_ui(app)
     return app
 
 

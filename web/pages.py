@@ -2,41 +2,60 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
 
 from flask import render_template
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS, SKOS
+from rdflib import Graph, URIRef
 
-from ontology import ontology_graph
+from ontology import label as ontology_label
 from web.negotiation import PREFIXES
 
 
-@cache
-def _labels() -> dict[str, tuple[str, str]]:
-    """(French label, English label) of every term the ontology names."""
-    graph = ontology_graph()
-    labels: dict[str, dict[str, str]] = {}
-    for predicate in (RDFS.label, SKOS.prefLabel):
-        for subject, label in graph.subject_objects(predicate):
-            if isinstance(label, Literal) and label.language in ("fr", "en"):
-                labels.setdefault(str(subject), {})[label.language] = str(label)
-    return {k: (v.get("fr", v.get("en", "")), v.get("en", "")) for k, v in labels.items()}
-
-
 def label(iri: str) -> str:
-    found = _labels().get(iri)
-    if found and found[0]:
-        return found[0]
+    """The term's label in the page's language, or its prefixed name."""
+    if iri.startswith(("https://w3id.org/communecter/", )):
+        return ontology_label(iri, get_locale_name())
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
 
 
+def get_locale_name() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.language if locale else "fr"
+
+
+PageRenderer = Callable[[str, Graph], str]
+_RENDERERS: dict[str, PageRenderer] = {}
+
+
+def page_renderer(container: str) -> Callable[[PageRenderer], PageRenderer]:
+    """Registers the HTML page of a container's members (the same URI as their RDF)."""
+
+    def register(function: PageRenderer) -> PageRenderer:
+        _RENDERERS[container] = function
+        return function
+
+    return register
+
+
 def render_resource_page(iri: str, ntriples: str) -> str:
-    graph = Graph()
+    """The HTML representation: a registered page for the resource's container, else
+    the generic property table."""
+    graph = Graph(bind_namespaces="none")
     graph.parse(data=ntriples, format="nt")
+    path = iri.split("://", 1)[-1].split("/", 1)[-1]
+    container = path.split("/", 1)[0]
+    renderer = _RENDERERS.get(container) if not path.endswith("/") else None
+    if renderer is not None:
+        return renderer(iri, graph)
+    return render_generic_page(iri, graph)
+
+
+def render_generic_page(iri: str, graph: Graph) -> str:
     subject = URIRef(iri)
     rows = []
     for predicate, value in sorted(graph.predicate_objects(subject)):

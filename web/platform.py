@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from federation.activities import ActivityHandler
+from store.accounts import Accounts
 from store.base import TripleStore
 from store.private import PrivateStore
 from web.negotiation import RepresentationCache
@@ -20,6 +21,10 @@ class Platform:
     private: PrivateStore
     activities: ActivityHandler
     representations: RepresentationCache = field(default_factory=RepresentationCache)
+    accounts: Accounts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accounts = Accounts(self.private)
 
     @property
     def base_url(self) -> str:

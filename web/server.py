@@ -6,9 +6,10 @@ requests; they share one store through the storekeeper (store/keeper.py).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -18,26 +19,30 @@ from web.settings import Settings
 from web.stores import KEEPER_ENV, keeper_authkey, keeper_socket, keeper_workdir
 
 
-def _run_keeper(settings: Settings, socket: str, authkey: bytes) -> None:
+def keeper_main() -> None:
+    """The storekeeper process (started by `serve` as `python -m web.server`)."""
     from store import open_store
     from store.keeper import serve_store
 
+    settings = Settings.from_env()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(0)))
     store = open_store(settings.store, settings.data_dir, settings.sparql_query_url,
                        settings.sparql_update_url, settings.sparql_auth)
-    serve_store(store, socket, authkey, keeper_workdir(settings))
+    serve_store(store, str(keeper_socket(settings)), keeper_authkey(settings),
+                keeper_workdir(settings))
 
 
-def start_keeper(settings: Settings) -> multiprocessing.Process:
+def start_keeper(settings: Settings) -> subprocess.Popen:
+    """Starts the storekeeper as a plain child process (not multiprocessing: gunicorn's
+    forked workers would otherwise inherit it as a child they try to join)."""
     socket = keeper_socket(settings)
     socket.unlink(missing_ok=True)
-    context = multiprocessing.get_context("spawn")
-    process = context.Process(target=_run_keeper, name="communecter-storekeeper",
-                              args=(settings, str(socket), keeper_authkey(settings)))
-    process.start()
+    keeper_authkey(settings)
+    process = subprocess.Popen([sys.executable, "-m", "web.server"],
+                               env={**os.environ, **settings.as_env()})
     deadline = time.monotonic() + 120
     while not socket.exists():
-        if not process.is_alive():
+        if process.poll() is not None:
             raise SystemExit("the storekeeper stopped while opening the store (is another "
                              "server using this data directory?)")
         if time.monotonic() > deadline:
@@ -91,9 +96,14 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             _stop_keeper(keeper, settings)
 
 
-def _stop_keeper(keeper: multiprocessing.Process, settings: Settings) -> None:
+def _stop_keeper(keeper: subprocess.Popen, settings: Settings) -> None:
     keeper.terminate()
-    keeper.join(timeout=10)
-    if keeper.is_alive():
+    try:
+        keeper.wait(timeout=10)
+    except subprocess.TimeoutExpired:
         keeper.kill()
     keeper_socket(settings).unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    keeper_main()
