@@ -7,9 +7,9 @@ SHACL shapes and writes it in one atomic store write. Nothing else writes resour
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 from rdflib import Graph, URIRef
 from rdflib import Literal as RDFLiteral
@@ -30,18 +30,41 @@ from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
 from store.base import PreconditionFailed, TripleStore, Write
 from store.terms import graph_to_ntriples
 
-ActivityType = Literal["Create", "Update", "Delete"]
-
 
 @dataclass(frozen=True)
 class Activity:
-    """What an actor wants done to one resource."""
+    """What an actor wants done to one resource (ActivityStreams vocabulary: Create,
+    Update, Delete here; Join, Follow, Like… in the modules of federation/handlers)."""
 
-    type: ActivityType
+    type: str
     actor: str
     object: str
     graph: Graph | None = None
     if_match: str | None = None
+    target: str | None = None
+    content: str | None = None
+
+
+ExtraHandler = Callable[["ActivityHandler", Activity, datetime], "Outcome"]
+EditorsProvider = Callable[["ActivityHandler", str, Graph], set[str]]
+_EXTRA_HANDLERS: dict[str, ExtraHandler] = {}
+_EDITORS_PROVIDERS: list[EditorsProvider] = []
+
+
+def handles(activity_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
+    """Registers the handler of one more activity type (federation/handlers/*)."""
+
+    def register(function: ExtraHandler) -> ExtraHandler:
+        _EXTRA_HANDLERS[activity_type] = function
+        return function
+
+    return register
+
+
+def editors_provider(function: EditorsProvider) -> EditorsProvider:
+    """Registers who else may change a resource besides its creator (e.g. admins)."""
+    _EDITORS_PROVIDERS.append(function)
+    return function
 
 
 @dataclass(frozen=True)
@@ -59,9 +82,15 @@ class ActivityHandler:
 
     def apply(self, activity: Activity, now: datetime | None = None) -> Outcome:
         now = now or datetime.now(UTC)
-        handler = {"Create": self._create, "Update": self._update, "Delete": self._delete}
+        core = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
-            return handler[activity.type](activity, now)
+            if activity.type in core:
+                return core[activity.type](activity, now)
+            _load_handlers()
+            extra = _EXTRA_HANDLERS.get(activity.type)
+            if extra is None:
+                raise Invalid(f"{activity.type} activities are not supported here")
+            return extra(self, activity, now)
         except PreconditionFailed as error:
             if activity.type == "Create":
                 raise Conflict(f"{activity.object} already exists") from error
@@ -134,10 +163,19 @@ class ActivityHandler:
             raise Gone(f"{activity.object} was deleted")
         if activity.if_match is not None and activity.if_match != etag:
             raise Stale("the resource changed since you read it (If-Match does not match)")
-        owners = {str(o) for o in current.objects(subject, DCTERMS.creator)} | {activity.object}
-        if activity.actor not in owners:
-            raise NotAllowed("only the creator of this resource may change it")
+        if activity.actor not in self.editors(activity.object, current):
+            raise NotAllowed("only the creator of this resource or its admins may change it")
         return current, etag
+
+    def editors(self, iri: str, current: Graph) -> set[str]:
+        """Who may update or delete this resource: its creator, itself, and whoever the
+        registered providers add (admins of an organization…)."""
+        subject = URIRef(iri)
+        found = {str(o) for o in current.objects(subject, DCTERMS.creator)} | {iri}
+        _load_handlers()
+        for provider in _EDITORS_PROVIDERS:
+            found |= provider(self, iri, current)
+        return found
 
     def _checked_graph(self, activity: Activity) -> Graph:
         if activity.graph is None:
@@ -175,6 +213,11 @@ class ActivityHandler:
         if rows:
             missing = ", ".join(sorted(str(r["t"]) for r in rows))
             raise Invalid(f"links to resources that do not exist here: {missing}")
+
+
+def _load_handlers() -> None:
+    """Imports federation/handlers/* once, so that each registers what it handles."""
+    import federation.handlers  # noqa: F401  (registers on import)
 
 
 def _refuse_server_managed(graph: Graph, subject: URIRef, current: Graph | None) -> None:

@@ -135,3 +135,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         running.tokens[handle] = running.cli("token", "create", handle, "--create").split()[-1]
     yield running
     stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[object]:
+    """A real SMTP server (aiosmtpd) on loopback; `.mailbox.wait_for(address)`."""
+    from tests.services.smtp import SmtpServer
+
+    with SmtpServer(free_port()) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright (never Playwright's own download)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.services.chromium import FLAGS, ensure_chromium
+
+    executable = ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=FLAGS,
+                                              headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(locale="fr-FR")
+    opened = context.new_page()
+    yield opened
+    context.close()
