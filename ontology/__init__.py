@@ -199,15 +199,20 @@ def ontology_graph() -> Graph:
     g = Graph()
     for prefix, ns in NAMESPACES.items():
         g.bind(prefix, ns, override=True)
-    g.parse(ONTOLOGY_FILE, format="turtle")
-    g.parse(THEMES_FILE, format="turtle")
+    for path in vocabulary_files():
+        g.parse(path, format="turtle")
     return g
+
+
+def vocabulary_files() -> list[Path]:
+    """communecter.ttl, themes.ttl, then the modules of ontology/modules/*.ttl (terms
+    added by each part of the platform: memberships, follows, notifications…)."""
+    return [ONTOLOGY_FILE, THEMES_FILE, *sorted((HERE / "modules").glob("*.ttl"))]
 
 
 def ontology_turtle() -> str:
     """The Turtle text of the vocabulary and the themes, as served at /ns."""
-    parts = (ONTOLOGY_FILE.read_text(encoding="utf-8"), THEMES_FILE.read_text(encoding="utf-8"))
-    return "\n".join(parts)
+    return "\n".join(path.read_text(encoding="utf-8") for path in vocabulary_files())
 
 
 @lru_cache(maxsize=1)
