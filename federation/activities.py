@@ -7,6 +7,7 @@ SHACL shapes and writes it in one atomic store write. Nothing else writes resour
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
 from store.base import PreconditionFailed, TripleStore, Write
 from store.terms import graph_to_ntriples
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Activity:
@@ -47,6 +50,7 @@ class Activity:
 
 ExtraHandler = Callable[["ActivityHandler", Activity, datetime], "Outcome"]
 EditorsProvider = Callable[["ActivityHandler", str, Graph], set[str]]
+AppliedObserver = Callable[["ActivityHandler", Activity, "Outcome"], None]
 _EXTRA_HANDLERS: dict[str, ExtraHandler] = {}
 _EDITORS_PROVIDERS: list[EditorsProvider] = []
 
@@ -59,6 +63,19 @@ def handles(activity_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
         return function
 
     return register
+
+
+def on_applied(function: AppliedObserver) -> AppliedObserver:
+    """Registers a function told of every applied activity (search index, notifications).
+
+    Observers run after the write succeeded; a failing observer is logged, never undoes
+    the write, and never hides the outcome from the caller.
+    """
+    _OBSERVERS.append(function)
+    return function
+
+
+_OBSERVERS: list[AppliedObserver] = []
 
 
 def editors_provider(function: EditorsProvider) -> EditorsProvider:
@@ -82,6 +99,15 @@ class ActivityHandler:
 
     def apply(self, activity: Activity, now: datetime | None = None) -> Outcome:
         now = now or datetime.now(UTC)
+        outcome = self._dispatch(activity, now)
+        for observer in _OBSERVERS:
+            try:
+                observer(self, activity, outcome)
+            except Exception:  # an observer's failure must not undo an applied write
+                logger.exception("observer %s failed on %s", observer, activity.type)
+        return outcome
+
+    def _dispatch(self, activity: Activity, now: datetime) -> Outcome:
         core = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
             if activity.type in core:

@@ -25,6 +25,7 @@ ENV_NAMES = {
     "max_body_bytes": "COMMUNECTER_MAX_BODY",
     "query_timeout": "COMMUNECTER_QUERY_TIMEOUT",
     "page_size": "COMMUNECTER_PAGE_SIZE",
+    "tile_url": "COMMUNECTER_TILE_URL",
 }
 
 
@@ -43,6 +44,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     query_timeout: float = 10.0
     page_size: int = 500
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
