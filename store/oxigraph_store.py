@@ -23,6 +23,7 @@ from store.base import (
     PreconditionFailed,
     QuerySyntaxError,
     QueryTimeout,
+    StoreError,
     TripleStore,
     Write,
     graph_etag,
@@ -112,7 +113,10 @@ class OxigraphStore(TripleStore):
         with self._write_lock:
             self._check(change)
             if update:
-                self._store.update(update)
+                try:
+                    self._store.update(update)
+                except SyntaxError as error:
+                    raise StoreError(f"the write is not valid: {error}") from error
 
     def _check(self, change: Write) -> None:
         for iri in change.expect_absent:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+pytest_plugins = ["tests.conftest_virtuoso"]
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://communecter.test"
 

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
