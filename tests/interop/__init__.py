@@ -1,0 +1,1 @@
+"""Third-party ActivityPub implementations that the tests start on loopback (Fedify)."""
