@@ -51,6 +51,8 @@ class Activity:
 ExtraHandler = Callable[["ActivityHandler", Activity, datetime], "Outcome"]
 EditorsProvider = Callable[["ActivityHandler", str, Graph], set[str]]
 AppliedObserver = Callable[["ActivityHandler", Activity, "Outcome"], None]
+ContentCheck = Callable[["ActivityHandler", str, str, Graph], None]
+_CONTENT_CHECKS: dict[URIRef, list[ContentCheck]] = {}
 _EXTRA_HANDLERS: dict[str, ExtraHandler] = {}
 _EDITORS_PROVIDERS: list[EditorsProvider] = []
 
@@ -76,6 +78,18 @@ def on_applied(function: AppliedObserver) -> AppliedObserver:
 
 
 _OBSERVERS: list[AppliedObserver] = []
+
+
+def checks_content(resource_class: URIRef) -> Callable[[ContentCheck], ContentCheck]:
+    """Registers a domain rule run on every Create and Update of that class, before the
+    write: `check(handler, actor, iri, graph)` raises an ActivityRefused to refuse it
+    (e.g. who may post on which wall), from a form, LDP or an inbox alike."""
+
+    def register(function: ContentCheck) -> ContentCheck:
+        _CONTENT_CHECKS.setdefault(resource_class, []).append(function)
+        return function
+
+    return register
 
 
 def editors_provider(function: EditorsProvider) -> EditorsProvider:
@@ -128,7 +142,7 @@ class ActivityHandler:
         _refuse_server_managed(graph, URIRef(activity.object), current=None)
         self._check_type(graph, activity.object, container)
         _stamp(graph, activity.object, creator=activity.actor, created=now, modified=now)
-        self._validate(graph)
+        self._validate(graph, activity)
         ntriples = graph_to_ntriples(graph)
         container_iri = f"{self.base_url}/{container}/"
         self.store.write(
@@ -156,7 +170,7 @@ class ActivityHandler:
             for value in current.objects(subject, predicate):
                 graph.set((subject, predicate, value))
         graph.set((subject, DCTERMS.modified, _timestamp(now)))
-        self._validate(graph)
+        self._validate(graph, activity)
         ntriples = graph_to_ntriples(graph)
         self.store.write(
             Write(replace={activity.object: ntriples}, expect_etags={activity.object: etag})
@@ -220,11 +234,16 @@ class ActivityHandler:
             names = ", ".join(str(c).rsplit("#", 1)[-1] for c in allowed)
             raise Invalid(f"a member of /{container}/ must have exactly one type among: {names}")
 
-    def _validate(self, graph: Graph) -> None:
+    def _validate(self, graph: Graph, activity: Activity | None = None) -> None:
         result = shapes.validate(graph)
         if not result.conforms:
             raise Invalid("the data does not fit its shape", result)
         self._check_links(graph)
+        if activity is not None:
+            _load_handlers()
+            for resource_class in graph.objects(URIRef(activity.object), RDF.type):
+                for check in _CONTENT_CHECKS.get(resource_class, []):  # type: ignore[call-overload]
+                    check(self, activity.actor, activity.object, graph)
 
     def _check_links(self, graph: Graph) -> None:
         targets = local_links(graph, self.base_url)

@@ -89,8 +89,9 @@ CASES = [
          '<> a cc:Event ; as:name "Fête" ; cc:territory {T} ; as:startTime "demain soir" .',
          AS + "startTime"),
     Case("Post", "posts",
-         '<> a cc:Post ; as:content "Bonjour le quartier !" ; as:attributedTo {ALICE} .',
-         '<> a cc:Post ; as:content "Bonjour le quartier !" .',  # no author
+         '<> a cc:Post ; as:content "Bonjour le quartier !" ; as:attributedTo {ALICE} ; '
+         'cc:wall {T} .',
+         '<> a cc:Post ; as:content "Bonjour le quartier !" ; cc:wall {T} .',  # no author
          AS + "attributedTo"),
     Case("Proposal", "proposals",
          '<> a cc:Proposal ; as:name "Une piste cyclable" ; cc:territory {T} ; '

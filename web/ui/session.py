@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
@@ -94,5 +94,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _ui_context() -> dict[str, Any]:
+        if not has_request_context():  # mail rendered by a background thread
+            return {"current_account": None, "get_locale": get_locale}
         return {"current_account": current_account(), "csrf_field": csrf_field,
                 "csrf_token": csrf_token, "get_locale": get_locale}
