@@ -252,7 +252,8 @@ def small_site(tmp_path: Path):
 
 def post_note(text: str) -> str:
     return (f'@prefix as: <{AS}> . @prefix cc: <{CC}> .\n'
-            f'<> a cc:Post ; as:attributedTo <{ALICE}> ; as:content "{text}" ; cc:wall <{ALICE}> .\n')
+            f'<> a cc:Post ; as:attributedTo <{ALICE}> ; as:content "{text}" ;\n'
+            f'   cc:wall <{ALICE}> .\n')
 
 
 def test_body_over_configured_limit(small_site) -> None:
