@@ -431,7 +431,8 @@ class DemoBuilder:
     def emit_event_post(self, event: Item) -> None:
         """An invitation before the event, a thank-you after it."""
         rng = self.rng
-        author = event.org if rng.random() < 0.6 else rng.choice(event.commune.citizens)
+        members = event.org.members  # the wall of an event: its organizers' members
+        author = event.org if rng.random() < 0.6 or not members else rng.choice(members)
         past = event.start < self.now
         template = text.EVENT_POST[-1] if past else rng.choice(text.EVENT_POST[:-1])
         self.emit_post(event.iri, event.commune, author, event.themes, template,

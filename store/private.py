@@ -71,6 +71,7 @@ class PrivateStore:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA secure_delete = ON")  # erased personal data leaves no trace
             _enable_wal(db)
             self._local.db = db
         return db

@@ -164,17 +164,26 @@ def _get_member(iri: str, allowed: str, writable: bool) -> Response:
     headers = {"ETag": etag, "Link": MEMBER_TYPES, "Allow": allowed, "Vary": "Accept"}
     if writable:
         headers["Accept-Patch"] = "application/sparql-update"
+    if media == HTML:
+        return html_page(render_resource_page(iri, ntriples), headers)
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
-    if media == HTML:
-        body = render_resource_page(iri, ntriples)
-    else:
-        key = (graph_etag, media, "expanded" if expanded else "")
-        body = site.representations.get(key)
-        if body is None:
-            body = serialize(ntriples, media, site.base_url, expanded)
-            site.representations.put(key, body)
+    key = (graph_etag, media, "expanded" if expanded else "")
+    body = site.representations.get(key)
+    if body is None:
+        body = serialize(ntriples, media, site.base_url, expanded)
+        site.representations.put(key, body)
     return Response(body, 200, headers=headers, content_type=_content_type(media))
+
+
+def html_page(body: str, headers: dict[str, str]) -> Response:
+    """A page for people: it depends on who is logged in and on lists that change
+    without the resource changing, so it is never cached nor validated by the RDF's ETag."""
+    headers = {k: v for k, v in headers.items() if k != "ETag"}
+    headers["Cache-Control"] = "private, no-store"
+    headers["Vary"] = "Accept, Cookie"
+    return Response(body, 200, headers=headers, content_type="text/html; charset=utf-8")
+
 
 
 def _content_type(media: str) -> str:

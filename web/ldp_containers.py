@@ -71,11 +71,12 @@ def get_container(container: str, types: str, allowed: str) -> Response:
     if page > 1:
         links.append(f'<{iri}?page={page - 1}>; rel="prev"')
     headers["Link"] = ", ".join(links)
+    if media == HTML:
+        from web.ldp import html_page
+
+        return html_page(render_resource_page(iri, ntriples), headers)
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
-    if media == HTML:
-        body = render_resource_page(iri, ntriples)
-    else:
-        body = serialize(ntriples, media, site.base_url, expanded)
+    body = serialize(ntriples, media, site.base_url, expanded)
     content_type = f"{media}; charset=utf-8" if media.startswith("text/") else media
     return Response(body, 200, headers=headers, content_type=content_type)

@@ -12,7 +12,8 @@ from rdflib.namespace import RDF
 
 from federation.activities import Activity, ActivityHandler
 from federation.errors import ActivityRefused
-from ontology import AS, CC, DCTERMS, LDP
+from federation.resources import graph_from_ntriples
+from ontology import AS, CC, DCTERMS, LDP, ORG
 from store.base import TripleStore, Write
 from store.private import PrivateStore
 from web.settings import Settings
@@ -71,7 +72,13 @@ def _batches(items: Iterable, size: int) -> Iterable[list]:
 
 
 def load_demo(settings: Settings, now: datetime) -> int:
-    """Loads La Réunion: official territories, then the demo population through activities."""
+    """Loads La Réunion: official territories, then the demo population through activities.
+
+    Everything goes through the activity handler, as a person's actions would: groups are
+    created by their first admin, and the memberships the demo people claim
+    (org:memberOf) are requested and approved before anyone posts on a group's wall.
+    """
+    from federation.handlers import memberships
     from store.demo import demo_resources
 
     store = _prepared(settings)
@@ -81,18 +88,46 @@ def load_demo(settings: Settings, now: datetime) -> int:
         print("The demo data is already loaded.", file=sys.stderr)
         return 0
     handler = ActivityHandler(store, settings.base_url)
+    private = PrivateStore(settings.data_dir / "private.sqlite3")
+    memberships.wire(handler, private, lambda actor: False)
+    claims: list[tuple[str, str]] = []
+    joined = False
     for done, (iri, graph) in enumerate(resources, 1):
-        creator = graph.value(URIRef(iri), DCTERMS.creator) or URIRef(iri)
-        graph.remove((URIRef(iri), DCTERMS.creator, None))
-        try:
-            handler.apply(Activity("Create", str(creator), iri, graph), now=now)
-        except ActivityRefused as error:
-            raise OperationFailed(f"demo resource {iri} was refused: {error.message} "
-                                  f"{getattr(error.detail, 'messages', '')}") from error
+        subject = URIRef(iri)
+        if not joined and (subject, RDF.type, CC.Post) in graph:
+            _apply_memberships(handler, claims, now)
+            joined = True
+        creator = graph.value(subject, DCTERMS.creator) or subject
+        graph.remove((subject, DCTERMS.creator, None))
+        claims += [(iri, str(group)) for group in graph.objects(subject, ORG.memberOf)]
+        _demo_apply(handler, Activity("Create", str(creator), iri, graph), now)
         if done % 200 == 0 or done == len(resources):
             print(f"\rdemo: {done:,}/{len(resources):,} resources", end="", file=sys.stderr)
     print(file=sys.stderr)
     return len(resources)
+
+
+def _apply_memberships(handler: ActivityHandler, claims: list[tuple[str, str]],
+                       now: datetime) -> None:
+    """Each claimed membership: the person asks to join, the group's creator approves."""
+    for person, group in claims:
+        found = handler.store.graph(group)
+        if found is None:
+            continue
+        admin = next(iter(graph_from_ntriples(found).objects(URIRef(group), DCTERMS.creator)))
+        if str(admin) == person:
+            continue
+        _demo_apply(handler, Activity("Join", person, group), now)
+        _demo_apply(handler, Activity("Accept", str(admin), group, target=person), now)
+
+
+def _demo_apply(handler: ActivityHandler, activity: Activity, now: datetime) -> None:
+    try:
+        handler.apply(activity, now=now)
+    except ActivityRefused as error:
+        raise OperationFailed(f"demo {activity.type} of {activity.object} was refused: "
+                              f"{error.message} {getattr(error.detail, 'messages', '')}"
+                              ) from error
 
 
 def dump(settings: Settings, media_type: str, out: BinaryIO) -> None:

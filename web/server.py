@@ -79,7 +79,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
         "threads": threads,
         "worker_class": "gthread",
         "timeout": 120,
-        "graceful_timeout": 10,
+        "graceful_timeout": 3,
         "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",

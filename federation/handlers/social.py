@@ -220,9 +220,8 @@ def check_new_post(handler: ActivityHandler, actor: str, iri: str, graph: Graph)
     """Refuses a post or comment the actor may not write (NotAllowed) or that points to
     nothing (Invalid, NotFound, Gone). Call before applying its Create."""
     subject = URIRef(iri)
-    authors = {str(a) for a in graph.objects(subject, AS.attributedTo)}
-    if authors and authors != {actor}:
-        raise NotAllowed("a post is attributed to the person who writes it")
+    # Whom a post may be attributed to (the writer, or a group they publish for) is the
+    # memberships module's attribution rule, run on every attributed class.
     parent = graph.value(subject, AS.inReplyTo)
     wall = graph.value(subject, CC.wall)
     if parent is not None:
