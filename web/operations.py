@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from datetime import datetime
 from typing import BinaryIO
 
@@ -13,8 +12,8 @@ from rdflib.namespace import RDF
 from federation.activities import Activity, ActivityHandler
 from federation.errors import ActivityRefused
 from federation.resources import graph_from_ntriples
-from ontology import AS, CC, DCTERMS, LDP, ORG
-from store.base import TripleStore, Write
+from ontology import AS, CC, DCTERMS, ORG
+from store.base import TripleStore
 from store.private import PrivateStore
 from web.settings import Settings
 from web.stores import open_public_store, running_keeper
@@ -43,32 +42,12 @@ def _prepared(settings: Settings) -> TripleStore:
 
 
 def import_territories(settings: Settings, scope: str, store: TripleStore | None = None) -> int:
-    from store.territories import FRANCE_PATH, REUNION_PATH, read_territories, territory_graphs
+    """Loads the official territories (idempotent: unchanged batches are skipped)."""
+    from store.territories_import import import_scope
 
     store = store or _prepared(settings)
-    territories = read_territories(FRANCE_PATH if scope == "france" else REUNION_PATH)
-    container = f"{settings.base_url}/territories/"
-    count, members = 0, []
-    graphs = ((iri, graph.serialize(format="nt")) for iri, graph in
-              territory_graphs(settings.base_url, territories))
-    for batch in _batches(graphs, 2000):
-        count += store.bulk_load(batch)
-        members = "".join(f"<{container}> <{LDP.contains}> <{iri}> .\n" for iri, _ in batch)
-        store.write(Write(add={container: members}))
-        print(f"\rterritories: {count:,}/{len(territories):,}", end="", file=sys.stderr)
-    print(file=sys.stderr)
-    return count
-
-
-def _batches(items: Iterable, size: int) -> Iterable[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return import_scope(store, settings.base_url, scope,
+                        search_index=settings.data_dir / "search.sqlite3")
 
 
 def load_demo(settings: Settings, now: datetime) -> int:
