@@ -137,29 +137,38 @@ def cmdline(pid: int) -> str:
 
 
 def server_roles(root: int) -> dict[int, str]:
-    """Which server process is which: gunicorn arbiter, workers, storekeeper, query runners."""
+    """Which server process is which: gunicorn arbiter and workers, storekeeper, query runners.
+
+    `serve` starts the storekeeper (`python -m web.server`), then gunicorn forks its workers;
+    the storekeeper starts the killable query runners (multiprocessing, spawn).
+    """
     roles = {root: "gunicorn arbiter"}
     tree = process_tree(root)
     parent = {pid: int(f[1]) for pid in tree if (f := _stat(pid))}
-    keeper = None
+    keepers = set()
     for pid in tree:
-        if parent.get(pid) == root:
-            if "spawn_main" in cmdline(pid):
-                roles[pid] = "storekeeper"
-                keeper = pid
-            else:
-                roles[pid] = "gunicorn worker"
-    for pid in tree:
-        if pid in roles:
-            continue
         text = cmdline(pid)
-        if "resource_tracker" in text:
+        if pid == root:
+            continue
+        if "web.server" in text or (parent.get(pid) == root and "spawn_main" in text):
+            roles[pid] = "storekeeper"
+            keepers.add(pid)
+        elif "resource_tracker" in text:
             roles[pid] = "multiprocessing helper"
-        elif keeper is not None and parent.get(pid) == keeper:
-            roles[pid] = "query runner"
-        else:
-            roles[pid] = "other"
+        elif "web.cli" in text and parent.get(pid) == root:
+            roles[pid] = "gunicorn worker"
+    for pid in tree:
+        if pid not in roles:
+            roles[pid] = "query runner" if parent.get(pid) in keepers else "other"
     return roles
+
+
+def cpu_by_role(root: int) -> dict[str, float]:
+    """CPU seconds used so far by the live processes of the server, summed by role."""
+    totals: dict[str, float] = {}
+    for pid, role in server_roles(root).items():
+        totals[role] = totals.get(role, 0.0) + cpu_seconds([pid])
+    return totals
 
 
 class MemorySampler:
@@ -465,6 +474,7 @@ class Load:
     def run(self, name: str, duration: float, lua: str, lua_args: list[str],
             make_request: Any, ok_status: int) -> dict:
         before_server = self.server.cpu()
+        before_roles = cpu_by_role(self.server.process.pid)
         before_client = _children_cpu() + _self_cpu() * (self.wrk is None)
         load_before = loadavg()
         if self.wrk:
@@ -476,6 +486,9 @@ class Load:
             result = run_python_load(self.server.base_url, make_request, duration,
                                      self.connections)
         server_cpu = self.server.cpu() - before_server
+        after_roles = cpu_by_role(self.server.process.pid)
+        roles_cpu = {role: round(after_roles[role] - before_roles.get(role, 0.0), 2)
+                     for role in after_roles}
         client_cpu = _children_cpu() + _self_cpu() * (self.wrk is None) - before_client
         ok = result["statuses"].get(ok_status, 0)
         result.update({
@@ -488,9 +501,13 @@ class Load:
             "server_cpu_seconds": round(server_cpu, 2),
             "client_cpu_seconds": round(client_cpu, 2),
             "server_cpu_ms_per_ok": round(server_cpu / ok * 1000, 3) if ok else None,
-            # what two dedicated cores would do if the server had them all (client apart)
-            "cpu_bound_estimate_per_second": round(ok / server_cpu * (os.cpu_count() or 1), 1)
-            if server_cpu else None,
+            "server_cpu_seconds_by_role": roles_cpu,
+            "client_cpu_ms_per_request": round(client_cpu / result["requests"] * 1000, 3)
+            if result["requests"] else None,
+            # what the machine's cores would do if server and client had them to themselves
+            "cpu_bound_estimate_per_second": round(
+                ok / (server_cpu + client_cpu) * (os.cpu_count() or 1), 1)
+            if server_cpu + client_cpu else None,
             "load_average": [load_before, loadavg()],
         })
         return result
@@ -582,12 +599,15 @@ def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], 
     endpoint = server.base_url + "/sparql"
     results = {}
 
-    def over_http(text: str) -> float:
+    def over_http(text: str) -> float | None:
+        """Seconds for one answer, or None when the endpoint refused (time limit: 503)."""
         began = time.perf_counter()
         response = session.get(endpoint, params={"query": text},
                                headers={"Accept": JSON_RESULTS}, timeout=120)
         response.content  # noqa: B018 (read the whole body)
         elapsed = time.perf_counter() - began
+        if response.status_code == 503:
+            return None
         if response.status_code != 200:
             raise RuntimeError(f"/sparql answered {response.status_code}: {response.text[:300]}")
         return elapsed
@@ -597,14 +617,22 @@ def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], 
         for text in texts[:5]:
             over_http(text)
             time_direct(store, text)
-        direct, http = [], []
+        direct, http, refused = [], [], 0
         for text in texts:
             for _ in range(repeats):
+                over = over_http(text)
+                if over is None:  # over the endpoint's time limit: nothing to compare
+                    refused += 1
+                    continue
+                http.append(over)
                 direct.append(time_direct(store, text)[0])
-                http.append(over_http(text))
+        if not http:
+            results[name] = {"refused_503": refused}
+            continue
         med_direct = percentile(direct, 50)
         med_http = percentile(http, 50)
         results[name] = {
+            "refused_503": refused,
             "direct_ms": summary_ms(direct),
             "http_ms": summary_ms(http),
             "ratio_of_medians": round(med_http / med_direct, 3),
@@ -641,15 +669,16 @@ def prepare_dataset(data: Path, scale: str, base_url: str, regenerate: bool) -> 
     return {**manifest, "reused": False, "path": str(path)}
 
 
-def bulk_load(dataset_path: Path, store_dir: Path) -> dict:
+def bulk_load(dataset_path: Path, store_dir: Path, optimize: bool) -> dict:
     log(f"bulk load: {dataset_path} -> {store_dir}")
-    done = subprocess.run([sys.executable, "-m", "benchmarks.load", str(dataset_path),
-                           str(store_dir)], cwd=ROOT, capture_output=True, text=True)
+    command = [sys.executable, "-m", "benchmarks.load", str(dataset_path), str(store_dir)]
+    done = subprocess.run(command + ([] if optimize else ["--no-optimize"]), cwd=ROOT,
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the bulk load failed: {done.stderr}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    log(f"bulk load: {result['quads']:,} quads in {result['seconds']:.1f} s, "
-        f"peak RSS {result['peak_rss_mib']:.0f} MiB")
+    log(f"bulk load: {result['quads']:,} quads in {result['seconds']:.1f} s, then optimize "
+        f"{result['optimize_seconds']} s; peak RSS {result['peak_rss_mib']:.0f} MiB")
     return result
 
 
@@ -689,29 +718,18 @@ def bench_http(server: Server, plan: dataset.Plan, work: Path, args: argparse.Na
 
     log(f"LDP GET: {len(paths):,} member IRIs, {args.connections} connections, "
         f"{args.duration:g} s")
-    results["ldp_get_many"] = load.run("get-many", args.duration, WRK_GET, [str(paths_file)],
-                                       get_request(paths), 200)
-    log(f"  {results['ldp_get_many']['ok_per_second']:,} ok/s")
+    if phase(results, "ldp_get_many", lambda: load.run(
+            "get-many", args.duration, WRK_GET, [str(paths_file)], get_request(paths), 200)):
+        log(f"  {results['ldp_get_many']['ok_per_second']:,} ok/s")
     log(f"LDP GET: one IRI ({one})")
-    results["ldp_get_one"] = load.run("get-one", args.duration, WRK_GET,
-                                      [str(work / "one-path.txt")], get_request([one]), 200)
-    log(f"  {results['ldp_get_one']['ok_per_second']:,} ok/s")
+    if phase(results, "ldp_get_one", lambda: load.run(
+            "get-one", args.duration, WRK_GET, [str(work / "one-path.txt")], get_request([one]),
+            200)):
+        log(f"  {results['ldp_get_one']['ok_per_second']:,} ok/s")
 
     log("SPARQL endpoint vs the store")
-    results["sparql_overhead"] = bench_sparql_overhead(store, server, samples,
-                                                       args.sparql_queries, args.sparql_repeats)
-
-    if not args.skip_containers:
-        results["container_first_page_ms"] = {}
-        for slug in ("events", "posts"):
-            began = time.perf_counter()
-            response = requests.get(f"{server.base_url}/{slug}/",
-                                    headers={"Accept": "text/turtle"}, timeout=300)
-            elapsed = time.perf_counter() - began
-            results["container_first_page_ms"][slug] = {
-                "ms": round(elapsed * 1000, 1), "status": response.status_code,
-                "bytes": len(response.content)}
-            log(f"GET /{slug}/ (first page): {response.status_code} in {elapsed * 1000:.0f} ms")
+    phase(results, "sparql_overhead", lambda: bench_sparql_overhead(
+        store, server, samples, args.sparql_queries, args.sparql_repeats))
 
     communes = [plan.iri[c] for c in random.Random(11).choices(
         range(len(plan.communes)), weights=plan.population, k=2000)]
@@ -730,10 +748,64 @@ def bench_http(server: Server, plan: dataset.Plan, work: Path, args: argparse.Na
                                     "Slug": f"bench {nonce} {k}"}, body.encode()
 
     log(f"validated POST: {args.connections} connections, {args.post_duration:g} s")
-    results["post_events"] = load.run("post", args.post_duration, post_lua,
-                                      [token, str(communes_file), nonce], post_request, 201)
-    log(f"  {results['post_events']['ok_per_second']:,} created/s, "
-        f"statuses {results['post_events']['statuses']}")
+    if phase(results, "post_events", lambda: load.run(
+            "post", args.post_duration, post_lua, [token, str(communes_file), nonce],
+            post_request, 201)):
+        log(f"  {results['post_events']['ok_per_second']:,} created/s, "
+            f"statuses {results['post_events']['statuses']}")
+    phase(results, "sparql_after_writes", lambda: sparql_after_writes(server, samples))
+    return results
+
+
+def sparql_after_writes(server: Server, samples: dict[str, list]) -> dict:
+    """The first /sparql answers after writes: the endpoint checkpoints the store first."""
+    from store.queries import query
+
+    name = "upcoming_events_in_commune_for_theme"
+    text = query(name, **samples[name][0])
+    times = []
+    for _ in range(3):
+        began = time.perf_counter()
+        response = requests.get(server.base_url + "/sparql", params={"query": text},
+                                headers={"Accept": JSON_RESULTS}, timeout=120)
+        times.append(round((time.perf_counter() - began) * 1000, 1))
+        response.raise_for_status()
+    log(f"/sparql after the POSTs: {times} ms")
+    return {"query": name, "ms": times}
+
+
+def phase(results: dict, name: str, measure: Any) -> bool:
+    """Runs one measurement; a failure is recorded in the report instead of ending the run."""
+    try:
+        results[name] = measure()
+        return True
+    except Exception as error:  # report it and go on with the other measurements
+        log(f"  {name} failed: {type(error).__name__}: {error}")
+        results.setdefault("failures", {})[name] = f"{type(error).__name__}: {error}"
+        return False
+
+
+def container_pages(server: Server, timeout: float) -> dict:
+    """The first page of the two largest containers (informative; no target).
+
+    Done last: a page that takes longer than `timeout` keeps the store busy after the
+    client gives up (Oxigraph cannot cancel a query).
+    """
+    results = {}
+    for slug in ("events", "posts"):
+        began = time.perf_counter()
+        try:
+            response = requests.get(f"{server.base_url}/{slug}/",
+                                    headers={"Accept": "text/turtle"}, timeout=timeout)
+        except requests.RequestException as error:
+            results[slug] = {"ms": None, "status": f"no answer within {timeout:g} s "
+                             f"({type(error).__name__})"}
+            log(f"GET /{slug}/ (first page): no answer within {timeout:g} s")
+            continue
+        elapsed = time.perf_counter() - began
+        results[slug] = {"ms": round(elapsed * 1000, 1), "status": response.status_code,
+                         "bytes": len(response.content)}
+        log(f"GET /{slug}/ (first page): {response.status_code} in {elapsed * 1000:.0f} ms")
     return results
 
 
@@ -790,9 +862,10 @@ def print_report(report: dict) -> None:
           f"({data.get('cpu_seconds', '?')} CPU s){' [reused]' if data.get('reused') else ''}")
     if "load" in report:
         load = report["load"]
-        print(f"bulk load   {load['seconds']:.1f} s ({load['quads_per_second']:,} quads/s), "
-              f"peak RSS {load['peak_rss_mib']:,.0f} MiB, store {load['store_bytes'] / 2**20:,.0f}"
-              f" MiB on disk")
+        print(f"bulk load   {load['seconds']:.1f} s ({load['quads_per_second']:,} quads/s, "
+              f"{load['cpu_seconds']} CPU s), optimize {load['optimize_seconds']} s; peak RSS "
+              f"{load['peak_rss_mib']:,.0f} MiB; store {load['store_bytes'] / 2**20:,.0f} MiB "
+              f"on disk ({load['store_bytes_after_load'] / 2**20:,.0f} MiB before optimize)")
     for name, result in report.get("feeds_direct", {}).items():
         w, c = result["wall_ms"], result["cpu_ms"]
         print(f"{name}\n            wall p50 {w['p50']} / p95 {w['p95']} / p99 {w['p99']} ms"
@@ -802,19 +875,30 @@ def print_report(report: dict) -> None:
     for key in ("ldp_get_many", "ldp_get_one", "post_events"):
         if key in http:
             r = http[key]
+            roles = ", ".join(f"{role} {sec:g}" for role, sec in
+                              r.get("server_cpu_seconds_by_role", {}).items() if sec)
             print(f"{key:11s} {r['ok_per_second']:,.1f} ok/s ({r['tool']}, {r['connections']} "
                   f"conn, {r['seconds']} s), latency p50 {r['latency_ms']['p50']} / p99 "
-                  f"{r['latency_ms']['p99']} ms; statuses {r['statuses']}; server "
-                  f"{r['server_cpu_ms_per_ok']} CPU ms per request")
+                  f"{r['latency_ms']['p99']} ms; statuses {r['statuses']}\n"
+                  f"            server {r['server_cpu_ms_per_ok']} CPU ms per request ({roles} "
+                  f"CPU s), client {r['client_cpu_ms_per_request']} ms; CPU-bound estimate "
+                  f"{r['cpu_bound_estimate_per_second']}/s")
     for name, r in http.get("sparql_overhead", {}).items():
-        if "overhead" in r:
-            print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']}"
-                  f" ms direct ({r['overhead'] * 100:+.1f} %)")
-        else:
-            print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs "
-                  f"{r['direct_ms']['p50']} ms direct")
+        if "http_ms" not in r:
+            print(f"/sparql     {name}: every query refused (over the time limit)")
+            continue
+        overhead = f" ({r['overhead'] * 100:+.1f} %)" if "overhead" in r else ""
+        refused = f", {r['refused_503']} refused (time limit)" if r.get("refused_503") else ""
+        print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']}"
+              f" ms direct{overhead}{refused}")
+    if "sparql_after_writes" in http:
+        print(f"/sparql     first answers after the POSTs (checkpoint): "
+              f"{http['sparql_after_writes']['ms']} ms")
     for slug, r in http.get("container_first_page_ms", {}).items():
-        print(f"container   GET /{slug}/ first page: {r['ms']:,.0f} ms ({r['status']})")
+        took = f"{r['ms']:,.0f} ms" if r["ms"] is not None else "—"
+        print(f"container   GET /{slug}/ first page: {took} ({r['status']})")
+    for name, failure in http.get("failures", {}).items():
+        print(f"FAILED      {name}: {failure}")
     if "server_memory" in report:
         mem = report["server_memory"]
         roles = Counter()
@@ -847,13 +931,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--urls", type=int, default=100_000, help="member IRIs to rotate over")
     parser.add_argument("--event-queries", type=int, default=500)
-    parser.add_argument("--post-queries", type=int, default=200)
-    parser.add_argument("--sparql-queries", type=int, default=40,
+    parser.add_argument("--post-queries", type=int, default=100)
+    parser.add_argument("--sparql-queries", type=int, default=20,
                         help="queries of each kind compared through /sparql")
     parser.add_argument("--sparql-repeats", type=int, default=3)
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="do not compact the store after the bulk load")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--skip-containers", action="store_true",
                         help="do not time the first page of /events/ and /posts/")
+    parser.add_argument("--container-timeout", type=float, default=120,
+                        help="seconds to wait for a container's first page")
     parser.add_argument("--server-arg", action="append", default=[],
                         help="extra argument for communecter serve (repeatable)")
     args = parser.parse_args(argv)
@@ -878,7 +966,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_load:
         if server_dir.exists():
             shutil.rmtree(server_dir)
-        report["load"] = bulk_load(Path(report["dataset"]["path"]), store_dir)
+        report["load"] = bulk_load(Path(report["dataset"]["path"]), store_dir,
+                                   not args.no_optimize)
 
     plan = dataset.Plan(dataset.SCALES[args.scale], base_url, dataset.DEFAULT_SEED,
                         dataset.parse_now(dataset.DEFAULT_NOW))
@@ -898,6 +987,9 @@ def main(argv: list[str] | None = None) -> int:
             report["http"] = bench_http(server, plan, work, args, token, store, samples)
         report["server_peak_rss_mib"] = round(sampler.peak_kib / 1024, 1)
         report["server_memory"] = server_memory(server)
+        if not args.skip_containers:
+            report["http"]["container_first_page_ms"] = container_pages(
+                server, args.container_timeout)
     finally:
         server.stop()
     report["machine"]["load_average_end"] = loadavg()

@@ -581,12 +581,8 @@ def _init_worker(counts: dict[str, int], base: str, seed: int, now: str,
     _COMPRESS = compress
 
 
-def _encode(text: str) -> bytes:
-    data = text.encode()
-    return gzip.compress(data, compresslevel=_COMPRESS, mtime=0) if _COMPRESS else data
-
-
 def _run_task(task: tuple[str, int, int]) -> tuple[bytes, int, int]:
+    """One chunk: (its bytes as written, its number of quads, its uncompressed size)."""
     kind, lo, hi = task
     plan = _PLAN
     assert plan is not None
@@ -596,7 +592,9 @@ def _run_task(task: tuple[str, int, int]) -> tuple[bytes, int, int]:
         rng = random.Random(f"{plan.seed}/{kind}/{lo}")
         make = MAKERS[kind]
         text = "".join([make(plan, j, rng) for j in range(lo, hi)])
-    return _encode(text), text.count("\n"), len(text.encode()) if _COMPRESS else 0
+    data = text.encode()
+    packed = gzip.compress(data, compresslevel=_COMPRESS, mtime=0) if _COMPRESS else data
+    return packed, text.count("\n"), len(data)
 
 
 def tasks(counts: dict[str, int]) -> Iterator[tuple[str, int, int]]:
@@ -633,7 +631,7 @@ def generate(out: Path, scale: str = "seed", base: str = f"http://127.0.0.1:{DEF
             for done, (data, lines, raw) in enumerate(results, 1):
                 sink.write(data)
                 quads += lines
-                raw_bytes += raw or len(data)
+                raw_bytes += raw
                 if not quiet and (done % 25 == 0 or done == len(all_tasks)):
                     print(f"\rseed: {done}/{len(all_tasks)} chunks, {quads:,} quads, "
                           f"{time.perf_counter() - began:.0f} s", end="", file=sys.stderr)
