@@ -3,7 +3,8 @@
 It speaks only the standard SPARQL 1.1 Protocol (queries as GET or form-encoded POST,
 updates as a direct `application/sparql-update` POST), so it works with Virtuoso, Fuseki,
 Oxigraph server, QLever or GraphDB. It was written and tested against Virtuoso 7.2, whose
-quirks it absorbs without depending on them:
+quirks it absorbs without depending on them (reading answers: store/sparql_protocol.py;
+rendering updates: store/sparql_updates.py; paging `dump`: store/sparql_dump.py):
 
 - a direct `application/sparql-query` POST never gets an answer: never sent;
 - blank nodes are refused in INSERT DATA: triples with blank nodes are inserted with an
@@ -60,19 +61,13 @@ come through CONSTRUCT (N-Triples), several times faster.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 import requests
-from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
-from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from store.base import (
     EndpointResult,
@@ -84,321 +79,44 @@ from store.base import (
     Write,
     graph_etag,
 )
-from store.oxigraph_store import GRAPH_FORMATS, RESULT_FORMATS
+from store.oxigraph_store import GRAPH_FORMATS
+from store.sparql_dump import GRAPHS_PER_PAGE, SparqlDump
+from store.sparql_protocol import (
+    _KIND,
+    JSON_RESULTS,
+    OTHER_RESULTS,
+    RDF_ACCEPT,
+    RDF_PARSERS,
+    UPDATE_TYPE,
+    Results,
+    _Auth,
+    _error_message,
+    _foreign_answer,
+    _is_compiler_error,
+    _parse_rdf,
+    _results_answer,
+    normalize_term,
+    parse_auth,
+    query_form,
+    term_to_oxigraph,
+    term_to_rdflib,
+)
+from store.sparql_updates import _has_bnode, _iri, _nt, _parse_triples, _render, render_update
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-JSON_RESULTS = "application/sparql-results+json"
-RDF_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
-UPDATE_TYPE = "application/sparql-update; charset=utf-8"
-RDF_PARSERS = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-    "application/trig": ox.RdfFormat.TRIG,
-}
-
-OTHER_RESULTS = {
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
+# kept importable from here: they lived in this module before it was split
+__all__ = ["GRAPHS_PER_PAGE", "Results", "SparqlStore", "normalize_term", "parse_auth",
+           "query_form", "render_update", "term_to_oxigraph", "term_to_rdflib"]
 
 GET_LIMIT = 4000  # longer queries go as a form-encoded POST (URL length limits)
-DATA_BLOCK = 2000  # triples per GRAPH block of INSERT/DELETE DATA (Virtuoso: ~5,000 max)
-TEMPLATE_OPERATION = 500  # blank-node triples per INSERT template (Virtuoso: ~1,400 max)
 TEMPLATE_REQUEST = 2000  # blank-node triples per bulk-load request
 BATCH_BYTES = 4_000_000  # size of one bulk-load request
 BATCH_GRAPHS = 2000  # graphs replaced by one bulk-load request
-GRAPHS_PER_PAGE = 200  # graphs fetched together by `dump`
-
-_PROLOGUE = re.compile(
-    r"(?:\s|\#[^\n]*|BASE\s*<[^>]*>|PREFIX\s*[^\s:<>]*:\s*<[^>]*>)*", re.IGNORECASE
-)
-_FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-_KIND = {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
-_BNODE_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
-_VIRTUOSO_ASK = "__ASK_RETVAL"
-
-
-def query_form(query: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE, read after the prologue; None for anything else.
-
-    Needed because some servers (Virtuoso) ignore the form when negotiating the answer's
-    format, and because the public endpoint must refuse updates.
-    """
-    prologue = _PROLOGUE.match(query)
-    form = _FORM.match(query, prologue.end() if prologue else 0)
-    return form.group(1).upper() if form else None
-
-
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """"user:password" as a pair (the password may contain colons)."""
-    if not auth:
-        return None
-    user, sep, password = auth.partition(":")
-    if not sep:
-        raise ValueError("auth must be 'user:password'")
-    return user, password
-
-
-class _Auth(AuthBase):
-    """Digest first (Virtuoso's /sparql-auth), basic when the server only offers that."""
-
-    def __init__(self, user: str, password: str) -> None:
-        self.digest = HTTPDigestAuth(user, password)
-        self.basic = HTTPBasicAuth(user, password)
-        self.use_basic = False
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return self.basic(request) if self.use_basic else self.digest(request)
-
-    def switch_to_basic(self, response: requests.Response) -> bool:
-        """True when the server asked for basic auth and we were still sending digest."""
-        offered = response.headers.get("WWW-Authenticate", "").lower()
-        if self.use_basic or "basic" not in offered or "digest" in offered:
-            return False
-        self.use_basic = True
-        return True
-
-
-# --- terms -------------------------------------------------------------------------------
-
-
-def _bnode_label(value: str) -> str:
-    """A blank node label valid in N-Triples, stable for the same remote node."""
-    label = value.removeprefix("_:").removeprefix("nodeID://")
-    if _BNODE_LABEL.fullmatch(label):
-        return label
-    return "h" + hashlib.sha1(value.encode()).hexdigest()[:24]
-
-
-def normalize_term(raw: Mapping[str, Any]) -> dict[str, str]:
-    """One SPARQL JSON term, cleaned of vendor variants (typed-literal, numbers, nodeID://)."""
-    kind = raw.get("type")
-    value = raw.get("value")
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    value = "" if value is None else str(value)
-    if kind == "uri":
-        return {"type": "uri", "value": value}
-    if kind == "bnode":
-        return {"type": "bnode", "value": _bnode_label(value)}
-    if kind in ("literal", "typed-literal"):
-        term = {"type": "literal", "value": value}
-        language = raw.get("xml:lang")
-        datatype = raw.get("datatype")
-        if language:
-            term["xml:lang"] = language
-        elif datatype and datatype not in (XSD_STRING, RDF_LANG_STRING):
-            term["datatype"] = datatype
-        return term
-    raise StoreError(f"unsupported term in SPARQL results: {raw!r}")
-
-
-def term_to_rdflib(term: Mapping[str, str]) -> Node:
-    if term["type"] == "uri":
-        return URIRef(term["value"])
-    if term["type"] == "bnode":
-        return BNode(term["value"])
-    datatype = term.get("datatype")
-    return Literal(
-        term["value"], lang=term.get("xml:lang"), datatype=URIRef(datatype) if datatype else None
-    )
-
-
-def term_to_oxigraph(term: Mapping[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if term["type"] == "uri":
-        return ox.NamedNode(term["value"])
-    if term["type"] == "bnode":
-        return ox.BlankNode(term["value"])
-    if "xml:lang" in term:
-        return ox.Literal(term["value"], language=term["xml:lang"])
-    if "datatype" in term:
-        return ox.Literal(term["value"], datatype=ox.NamedNode(term["datatype"]))
-    return ox.Literal(term["value"])
-
-
-class Results:
-    """A parsed SPARQL JSON answer: a boolean, or variables and normalized rows."""
-
-    def __init__(self, body: bytes, ask: bool) -> None:
-        try:
-            data = json.loads(body)
-        except ValueError as error:
-            raise StoreError(f"the endpoint sent invalid SPARQL JSON: {error}") from error
-        self.boolean: bool | None = data.get("boolean")
-        self.variables: list[str] = list(data.get("head", {}).get("vars", []))
-        bindings = data.get("results", {}).get("bindings", []) if self.boolean is None else []
-        self.rows = [{k: normalize_term(v) for k, v in row.items()} for row in bindings]
-        if self.boolean is None and ask and self.variables == [_VIRTUOSO_ASK]:
-            self.boolean = any(row.get(_VIRTUOSO_ASK, {}).get("value") in ("1", "true")
-                               for row in self.rows)
-
-    def as_standard_json(self) -> bytes:
-        if self.boolean is not None:
-            return json.dumps({"head": {}, "boolean": self.boolean}).encode()
-        results = {"bindings": self.rows}
-        return json.dumps({"head": {"vars": self.variables}, "results": results}).encode()
-
-
-# --- writes ------------------------------------------------------------------------------
-
-
-def _iri(iri: str) -> str:
-    """The IRI in angle brackets, validated so that it cannot break out of the update."""
-    try:
-        return str(ox.NamedNode(iri))
-    except ValueError as error:
-        raise StoreError(f"invalid graph IRI {iri!r}: {error}") from error
-
-
-def _parse_triples(graph: str, ntriples: str) -> list[ox.Triple]:
-    """Parses (and so validates) N-Triples before they are pasted into an update."""
-    try:
-        quads = ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-        return [quad.triple for quad in quads]
-    except SyntaxError as error:
-        raise StoreError(f"invalid N-Triples for <{graph}>: {error}") from error
-
-
-def _has_bnode(triple: ox.Triple) -> bool:
-    return isinstance(triple.subject, ox.BlankNode) or isinstance(triple.object, ox.BlankNode)
-
-
-def _nt(triples: list[ox.Triple]) -> str:
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
-
-
-def _relabel(triples: list[ox.Triple], prefix: str) -> list[ox.Triple]:
-    """Gives each graph's blank nodes their own labels, so graphs never share one."""
-
-    def term(node: Any) -> Any:
-        return ox.BlankNode(prefix + node.value) if isinstance(node, ox.BlankNode) else node
-
-    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in triples]
-
-
-def _bnode_components(triples: list[ox.Triple]) -> list[list[ox.Triple]]:
-    """Triples grouped so that triples sharing a blank node stay together (a blank node
-    in two INSERT templates would become two nodes)."""
-    parent: dict[str, str] = {}
-
-    def find(label: str) -> str:
-        while parent.setdefault(label, label) != label:
-            parent[label] = parent[parent[label]]
-            label = parent[label]
-        return label
-
-    for t in triples:
-        labels = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
-        for label in labels[1:]:
-            parent[find(label)] = find(labels[0])
-    components: dict[str, list[ox.Triple]] = {}
-    for t in triples:
-        node = t.subject if isinstance(t.subject, ox.BlankNode) else t.object
-        components.setdefault(find(node.value), []).append(t)
-    return list(components.values())
-
-
-def _pack(
-    components: list[tuple[str, list[ox.Triple]]], size: int
-) -> list[list[tuple[str, list[ox.Triple]]]]:
-    """(graph, component) pairs packed into groups of about `size` triples."""
-    groups: list[list[tuple[str, list[ox.Triple]]]] = [[]]
-    count = 0
-    for graph, component in components:
-        if groups[-1] and count + len(component) > size:
-            groups.append([])
-            count = 0
-        groups[-1].append((graph, component))
-        count += len(component)
-    return [group for group in groups if group]
-
-
-def _blocks(graph: str, triples: list[ox.Triple]) -> list[str]:
-    """`GRAPH <g> { ... }` blocks of at most DATA_BLOCK triples each."""
-    name = _iri(graph)
-    return [
-        f"GRAPH {name} {{\n{_nt(triples[i:i + DATA_BLOCK])}}}"
-        for i in range(0, len(triples), DATA_BLOCK)
-    ]
-
-
-def _clear_operation(graphs: list[str]) -> list[str]:
-    if not graphs:
-        return []
-    if len(graphs) == 1:
-        return [f"DELETE WHERE {{ GRAPH {_iri(graphs[0])} {{ ?s ?p ?o }} }}"]
-    names = " ".join(_iri(g) for g in dict.fromkeys(graphs))
-    return [
-        "DELETE { GRAPH ?g { ?s ?p ?o } } "
-        f"WHERE {{ VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-    ]
-
-
-def _remove_operation(remove: Mapping[str, str]) -> list[str]:
-    blocks: list[str] = []
-    for graph, text in remove.items():
-        triples = _parse_triples(graph, text)
-        if any(_has_bnode(t) for t in triples):
-            raise StoreError(f"cannot remove triples with blank nodes from <{graph}>")
-        blocks.extend(_blocks(graph, triples))
-    return [f"DELETE DATA {{\n{chr(10).join(blocks)}\n}}"] if blocks else []
-
-
-def _insert_operations(inserts: Iterable[tuple[str, list[ox.Triple]]]) -> list[str]:
-    """One INSERT DATA for ground triples, INSERT templates for those with blank nodes.
-
-    The templates end in `WHERE { BIND (1 AS ?one) }`, which means the same as
-    `WHERE {}` (one empty solution): Virtuoso 7.2 inserts a multi-graph template with an
-    empty WHERE and then fails with an internal error (SR002) while reporting it.
-    """
-    data: list[str] = []
-    components: list[tuple[str, list[ox.Triple]]] = []
-    for index, (graph, triples) in enumerate(inserts):
-        data.extend(_blocks(graph, [t for t in triples if not _has_bnode(t)]))
-        with_bnodes = _relabel([t for t in triples if _has_bnode(t)], f"g{index}x")
-        components.extend((graph, c) for c in _bnode_components(with_bnodes))
-    operations = [f"INSERT DATA {{\n{chr(10).join(data)}\n}}"] if data else []
-    for group in _pack(components, TEMPLATE_OPERATION):
-        blocks = "\n".join(f"GRAPH {_iri(graph)} {{\n{_nt(c)}}}" for graph, c in group)
-        operations.append(f"INSERT {{\n{blocks}\n}} WHERE {{ BIND (1 AS ?one) }}")
-    return operations
-
-
-def _parsed(graphs: Mapping[str, str]) -> list[tuple[str, list[ox.Triple]]]:
-    return [(graph, _parse_triples(graph, text)) for graph, text in graphs.items()]
-
-
-def render_update(change: Write) -> str:
-    """The whole write as one SPARQL 1.1 Update request that Virtuoso also accepts.
-
-    Same meaning as `Write.as_sparql_update()`, but the N-Triples are parsed and
-    re-serialized (nothing in them can escape into the update text), blank nodes go
-    through INSERT templates, and there are few operations whatever the size.
-    """
-    return _render([*change.replace, *change.delete], change.remove,
-                   [*_parsed(change.replace), *_parsed(change.add)])
-
-
-def _render(
-    cleared: list[str], remove: Mapping[str, str], inserts: list[tuple[str, list[ox.Triple]]]
-) -> str:
-    operations = [
-        *_clear_operation(cleared),
-        *_remove_operation(remove),
-        *_insert_operations(inserts),
-    ]
-    return " ;\n".join(operations)
 
 
 # --- the store ---------------------------------------------------------------------------
 
 
-class SparqlStore(TripleStore):
+class SparqlStore(SparqlDump, TripleStore):
     """A remote SPARQL 1.1 endpoint as the public dataset.
 
     `query_url` / `update_url`: the Query and Update endpoints (the same URL for most
@@ -611,145 +329,9 @@ class SparqlStore(TripleStore):
         with self._write_lock:
             self._update(update)
 
-    # --- dump ------------------------------------------------------------------------
-
-    def dump(self, media_type: str) -> Iterator[bytes]:
-        fmt = ox.RdfFormat.TRIG if media_type == "application/trig" else ox.RdfFormat.N_QUADS
-        for names in self._graph_pages():
-            for start in range(0, len(names), GRAPHS_PER_PAGE):
-                for quads in self._quads(names[start:start + GRAPHS_PER_PAGE]):
-                    yield ox.serialize(quads, format=fmt)
-
-    def _graph_pages(self) -> Iterator[list[str]]:
-        """Graph names in pages, by key (not offset) so concurrent writes do not shift them."""
-        last = ""
-        while True:
-            query = (
-                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-                f"FILTER (STR(?g) > {json.dumps(last)}) }} ORDER BY STR(?g) LIMIT {self.page_rows}"
-            )
-            names = [row["g"]["value"] for row in self._results(query).rows]
-            if names:
-                yield names
-                last = names[-1]
-            if len(names) < self.page_rows:
-                return
-
-    def _quads(self, names: list[str]) -> Iterator[list[ox.Quad]]:
-        """The quads of these graphs, fetched in groups that fit in one page."""
-        group: list[str] = []
-        rows = 0
-        for name, count in self._sizes(names):
-            if count > self.page_rows:
-                yield from self._big_graph(name)
-                continue
-            if group and rows + count > self.page_rows:
-                yield from self._fetch(group)
-                group, rows = [], 0
-            group.append(name)
-            rows += count
-        if group:
-            yield from self._fetch(group)
-
-    def _sizes(self, names: list[str]) -> list[tuple[str, int]]:
-        values = " ".join(_iri(name) for name in names)
-        query = (
-            f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} "
-            "GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        )
-        counts = {row["g"]["value"]: int(row["n"]["value"]) for row in self._results(query).rows}
-        return [(name, counts[name]) for name in names if counts.get(name)]
-
-    def _fetch(self, names: list[str]) -> Iterator[list[ox.Quad]]:
-        """One page of quads; split again if the graphs grew since they were counted."""
-        values = " ".join(_iri(name) for name in names)
-        query = (
-            f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-            f"LIMIT {self.page_rows + 1}"
-        )
-        rows = self._results(query).rows
-        if len(rows) <= self.page_rows:
-            yield [_quad(row) for row in rows]
-        elif len(names) == 1:
-            yield from self._big_graph(names[0])
-        else:
-            yield from self._fetch(names[: len(names) // 2])
-            yield from self._fetch(names[len(names) // 2 :])
-
-    def _big_graph(self, name: str) -> Iterator[list[ox.Quad]]:
-        """One graph larger than a page, in CONSTRUCT pages (N-Triples: fast and exact)."""
-        graph = ox.NamedNode(name)
-        offset = 0
-        while True:
-            query = (
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(name)} {{ ?s ?p ?o }} }} "
-                f"ORDER BY ?s ?p ?o LIMIT {self.page_rows} OFFSET {offset}"
-            )
-            deadline = time.monotonic() + self.timeout
-            response = self._query_request(query, RDF_ACCEPT, self.timeout)
-            triples = _parse_rdf(*self._checked(response, deadline))
-            if triples:
-                yield [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-            if len(triples) < self.page_rows:
-                return
-            offset += self.page_rows
-
     def stats(self) -> dict[str, int]:
         rows = self._results("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").rows
         return {"triples": int(rows[0]["n"]["value"]) if rows else 0}
 
     def close(self) -> None:
         self._session.close()
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _quad(row: Mapping[str, Mapping[str, str]]) -> ox.Quad:
-    """A result row (?g ?s ?p ?o) as a quad."""
-    return ox.Quad(
-        term_to_oxigraph(row["s"]),
-        term_to_oxigraph(row["p"]),
-        term_to_oxigraph(row["o"]),
-        term_to_oxigraph(row["g"]),
-    )
-
-
-def _parse_rdf(body: bytes, media: str) -> list[ox.Triple]:
-    fmt = RDF_PARSERS.get(media, ox.RdfFormat.TURTLE)
-    try:
-        return [quad.triple for quad in ox.parse(body, format=fmt)]
-    except SyntaxError as error:
-        raise StoreError(f"the endpoint sent invalid RDF ({media}): {error}") from error
-
-
-def _results_answer(results: Results, accept: Mapping[str, str]) -> EndpointResult:
-    """Re-serializes a parsed answer in the negotiated format, through Oxigraph's writers
-    so that every backend produces the same bytes."""
-    kind = "solutions" if results.boolean is None else "boolean"
-    media = accept[kind]
-    parsed = ox.parse_query_results(results.as_standard_json(), ox.QueryResultsFormat.JSON)
-    return EndpointResult(kind, parsed.serialize(format=RESULT_FORMATS[media]), media)
-
-
-def _foreign_answer(
-    body: bytes, fmt: ox.QueryResultsFormat, accept: Mapping[str, str]
-) -> EndpointResult:
-    """An answer in XML or TSV from a server that ignored our Accept header."""
-    try:
-        parsed = ox.parse_query_results(body, fmt)
-    except SyntaxError as error:
-        raise StoreError(f"the endpoint sent invalid SPARQL results: {error}") from error
-    kind = "boolean" if isinstance(parsed, ox.QueryBoolean) else "solutions"
-    media = accept[kind]
-    return EndpointResult(kind, parsed.serialize(format=RESULT_FORMATS[media]), media)
-
-
-def _error_message(body: bytes) -> str:
-    """The server's explanation, without the echo of the query that Virtuoso appends."""
-    text = body.decode("utf-8", "replace").split("\nSPARQL query:")[0].strip()
-    return text[:500] or "no explanation"
-
-
-def _is_compiler_error(message: str) -> bool:
-    return "SPARQL compiler" in message or "SP030" in message

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = [*sorted((ROOT / "web/templates/accounts").rglob("*.html")),
              *sorted((ROOT / "web/templates/accounts").rglob("*.txt")),
              *sorted((ROOT / "web/templates/profiles").rglob("*.html"))]
-MODULES = [ROOT / "web/ui/accounts.py", ROOT / "web/ui/profiles.py"]
+MODULES = [ROOT / "web/ui/profiles.py", *sorted((ROOT / "web/ui").glob("account*.py"))]
 CATALOG = ROOT / "web/translations/en/LC_MESSAGES/accounts.po"
 
 

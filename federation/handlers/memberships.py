@@ -34,20 +34,17 @@ and follow list, and what was pending for or by them is forgotten (`forget_perso
 
 Refusals carry a `key` attribute (e.g. "already_member") that the web UI turns into a
 sentence in the reader's language; the message itself is English, for API clients.
+
+The handlers and observers are here; the shared wiring and store helpers are in
+federation.handler_support and the member lists and publishing checks in federation.groups,
+both re-exported from this module for its existing callers.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TypeVar
-from weakref import WeakKeyDictionary
+from datetime import datetime
 
-import pyoxigraph as ox
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Graph, URIRef
 
 from federation.activities import (
     Activity,
@@ -58,317 +55,68 @@ from federation.activities import (
     handles,
     on_applied,
 )
-from federation.errors import ActivityRefused, Conflict, Gone, Invalid, NotAllowed, NotFound
-from federation.resources import graph_from_ntriples, is_tombstone
-from ontology import AS, CC, DCTERMS, ORG, SCHEMA
+from federation.errors import ActivityRefused, Conflict, NotFound
+from federation.groups import (
+    ATTRIBUTED_CLASSES,
+    GROUP_CONTAINERS,
+    ORGANIZER_ROLES,
+    ROLE_BY_IRI,
+    ROLES,
+    Member,
+    _admin_count,
+    _members,
+    _require_admin,
+    _target,
+    admins_of,
+    check_attribution,
+    check_parent_event,
+    creator_of,
+    group_resource,
+    members_graph,
+    members_in,
+    members_iri,
+    members_of,
+    parse_role,
+    read_members,
+    require_person_exists,
+    write_members,
+)
+from federation.handler_support import (
+    _SERVICES,
+    RETRIES,
+    Head,
+    Services,
+    T,
+    collection_graph,
+    is_citizen,
+    live_resource,
+    local_container,
+    precondition,
+    read_collection,
+    refusal,
+    require_person,
+    resource_head,
+    retrying,
+    services,
+    timestamp,
+    triples,
+    wire,
+)
+from ontology import AS, CC, DCTERMS, SCHEMA
 from store.base import PreconditionFailed, Write
-from store.memberships import PendingMemberships
-from store.private import PrivateStore
 from store.queries import query
 from store.terms import graph_to_ntriples
 
-ROLES: dict[str, URIRef] = {
-    "admin": CC.AdminRole,
-    "contributor": CC.ContributorRole,
-    "member": CC.MemberRole,
-}
-ROLE_BY_IRI: dict[URIRef, str] = {iri: name for name, iri in ROLES.items()}
-GROUP_CONTAINERS = ("organizations", "projects")
-RETRIES = 4
-T = TypeVar("T")
-
-
-# --- Wiring: what the handlers need beyond the public store --------------------------------
-
-
-@dataclass
-class Services:
-    pending: PendingMemberships
-    is_instance_admin: Callable[[str], bool]
-
-
-_SERVICES: WeakKeyDictionary[ActivityHandler, Services] = WeakKeyDictionary()
-
-
-def wire(handler: ActivityHandler, private: PrivateStore,
-         is_instance_admin: Callable[[str], bool]) -> Services:
-    """Gives one platform's handler its private pending table and its instance admins."""
-    found = Services(PendingMemberships(private), is_instance_admin)
-    _SERVICES[handler] = found
-    return found
-
-
-def services(handler: ActivityHandler) -> Services:
-    found = _SERVICES.get(handler)
-    if found is None:
-        raise refusal(Invalid, "unavailable",
-                      "memberships are not available here (no private store wired)")
-    return found
-
-
-def refusal(kind: type[ActivityRefused], key: str, message: str) -> ActivityRefused:
-    """A refusal with a stable `key` the UI can say in the reader's language."""
-    error = kind(message)
-    error.key = key  # type: ignore[attr-defined]
-    return error
-
-
-# --- Shared helpers (attendance, follows and verification use them too) -------------------
-
-
-def local_container(handler: ActivityHandler, iri: str) -> str | None:
-    """The container of a member IRI of this instance ("organizations"), else None."""
-    base = handler.base_url + "/"
-    if not iri.startswith(base):
-        return None
-    parts = iri[len(base):].split("/")
-    if len(parts) != 2 or not parts[0] or not parts[1]:
-        return None
-    return parts[0]
-
-
-def live_resource(handler: ActivityHandler, iri: str) -> tuple[Graph, str]:
-    """The resource's graph and ETag; NotFound or Gone otherwise."""
-    found = handler.store.graph_with_etag(iri)
-    if found is None:
-        raise refusal(NotFound, "not_found", f"{iri} does not exist")
-    text, etag = found
-    graph = graph_from_ntriples(text)
-    if is_tombstone(graph, URIRef(iri)):
-        raise refusal(Gone, "gone", f"{iri} was deleted")
-    return graph, etag
-
-
-def triples(text: str) -> Iterator[tuple[str, str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
-    """(subject, predicate, object) of stored N-Triples, read without building a graph
-    (the handlers read a few values of small graphs, often)."""
-    for triple in ox.parse(text, format=ox.RdfFormat.N_TRIPLES):
-        yield triple.subject.value, triple.predicate.value, triple.object  # type: ignore[misc]
-
-
-@dataclass(frozen=True)
-class Head:
-    """What the handlers need of a resource: its ETag and its own values by predicate."""
-
-    iri: str
-    etag: str
-    values: dict[str, list[str]] = field(default_factory=dict)
-
-    def first(self, predicate: URIRef) -> str | None:
-        found = self.values.get(str(predicate))
-        return found[0] if found else None
-
-    def has(self, predicate: URIRef, value: URIRef) -> bool:
-        return str(value) in self.values.get(str(predicate), [])
-
-
-def resource_head(handler: ActivityHandler, iri: str) -> Head:
-    """The resource's head (ETag, values); NotFound or Gone otherwise."""
-    found = handler.store.graph_with_etag(iri)
-    if found is None:
-        raise refusal(NotFound, "not_found", f"{iri} does not exist")
-    text, etag = found
-    values: dict[str, list[str]] = {}
-    for subject, predicate, value in triples(text):
-        if subject == iri:
-            values.setdefault(predicate, []).append(value.value)
-    head = Head(iri, etag, values)
-    if head.has(RDF.type, AS.Tombstone):
-        raise refusal(Gone, "gone", f"{iri} was deleted")
-    return head
-
-
-def is_citizen(handler: ActivityHandler, iri: str) -> bool:
-    found = handler.store.graph(iri)
-    kind, citizen = str(RDF.type), str(CC.Citizen)
-    return found is not None and any(
-        s_ == iri and p == kind and o.value == citizen for s_, p, o in triples(found))
-
-
-def require_person(handler: ActivityHandler, actor: str) -> None:
-    """A local actor must be a living citizen (remote actors are checked by the inbox)."""
-    if actor.startswith(handler.base_url + "/") and not is_citizen(handler, actor):
-        raise refusal(NotAllowed, "not_a_person", "only people may do this")
-
-
-def timestamp(moment: datetime) -> Literal:
-    text = moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return Literal(text, datatype=XSD.dateTime)
-
-
-def retrying(attempt: Callable[[], T]) -> T:
-    """Runs a read-check-write attempt again when the graphs changed under it."""
-    for _ in range(RETRIES - 1):
-        try:
-            return attempt()
-        except PreconditionFailed:
-            continue
-    return attempt()
-
-
-def collection_graph(iri: str, items: list[str]) -> Graph:
-    """An ActivityStreams collection of IRIs (attendees, followers, following)."""
-    graph = Graph(bind_namespaces="none")
-    subject = URIRef(iri)
-    graph.add((subject, RDF.type, AS.Collection))
-    graph.add((subject, AS.totalItems, Literal(len(items), datatype=XSD.nonNegativeInteger)))
-    for item in items:
-        graph.add((subject, AS.items, URIRef(item)))
-    return graph
-
-
-def read_collection(handler: ActivityHandler, iri: str) -> tuple[list[str], str | None]:
-    """The items of a stored collection (sorted) and its ETag; ([], None) when absent."""
-    found = handler.store.graph_with_etag(iri)
-    if found is None:
-        return [], None
-    text, etag = found
-    items = str(AS.items)
-    return sorted(o.value for s_, p, o in triples(text) if s_ == iri and p == items), etag
-
-
-def precondition(iri: str, etag: str | None) -> dict:
-    """Write arguments saying "this graph is still as I read it" (or still absent)."""
-    if etag is None:
-        return {"expect_absent": [iri]}
-    return {"expect_etags": {iri: etag}}
-
-
-# --- Members --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Member:
-    person: str
-    role: str
-    since: str
-
-
-def members_iri(group: str) -> str:
-    return f"{group}/members"
-
-
-def parse_role(value: str | None, default: str = "member") -> str:
-    role = (value or default).strip().lower()
-    if role not in ROLES:
-        raise refusal(Invalid, "unknown_role",
-                      f"unknown role {role!r}: one of {', '.join(ROLES)}")
-    return role
-
-
-def creator_of(graph: Graph, iri: str) -> str | None:
-    value = graph.value(URIRef(iri), DCTERMS.creator)
-    return str(value) if value is not None else None
-
-
-def read_members(handler: ActivityHandler, group: str, creator: str | None,
-                 created: str | None = None) -> tuple[dict[str, Member], str | None]:
-    """The group's members by person, and the ETag of its member list (None: not yet
-    written, the creator alone is admin). The creator is always an admin."""
-    found = handler.store.graph_with_etag(members_iri(group))
-    members: dict[str, Member] = {}
-    etag = None
-    if found is not None:
-        text, etag = found
-        nodes: dict[str, dict[str, str]] = {}
-        wanted = {str(ORG.organization), str(ORG.member), str(ORG.role), str(DCTERMS.created)}
-        for subject, predicate, value in triples(text):
-            if predicate in wanted:
-                nodes.setdefault(subject, {})[predicate] = value.value
-        for node in nodes.values():
-            person, role = node.get(str(ORG.member)), node.get(str(ORG.role))
-            name = ROLE_BY_IRI.get(URIRef(role)) if role else None
-            if node.get(str(ORG.organization)) != group or not person or name is None:
-                continue
-            members[person] = Member(person, name, node.get(str(DCTERMS.created), ""))
-    if creator and members.get(creator, Member(creator, "", "")).role != "admin":
-        members[creator] = Member(creator, "admin", created or "")
-    return members, etag
-
-
-def members_in(handler: ActivityHandler, group: str, graph: Graph) -> dict[str, Member]:
-    """The members of a group whose graph the caller has already read."""
-    subject = URIRef(group)
-    created = graph.value(subject, DCTERMS.created)
-    return read_members(handler, group, creator_of(graph, group),
-                        str(created) if created is not None else None)[0]
-
-
-def _members(handler: ActivityHandler, head: Head) -> tuple[dict[str, Member], str | None]:
-    return read_members(handler, head.iri, head.first(DCTERMS.creator),
-                        head.first(DCTERMS.created))
-
-
-def members_graph(group: str, members: dict[str, Member]) -> Graph:
-    collection = members_iri(group)
-    graph = Graph(bind_namespaces="none")
-    subject = URIRef(collection)
-    graph.add((subject, RDF.type, AS.Collection))
-    graph.add((subject, AS.totalItems, Literal(len(members), datatype=XSD.nonNegativeInteger)))
-    for member in sorted(members.values(), key=lambda m: m.person):
-        digest = hashlib.sha256(member.person.encode()).hexdigest()[:16]
-        node = URIRef(f"{collection}#m-{digest}")
-        graph.add((subject, AS.items, node))
-        graph.add((node, RDF.type, ORG.Membership))
-        graph.add((node, ORG.organization, URIRef(group)))
-        graph.add((node, ORG.member, URIRef(member.person)))
-        graph.add((node, ORG.role, ROLES[member.role]))
-        if member.since:
-            graph.add((node, DCTERMS.created, Literal(member.since, datatype=XSD.dateTime)))
-        graph.add((URIRef(group), ORG.hasMember, URIRef(member.person)))
-    return graph
-
-
-def write_members(handler: ActivityHandler, group: str, group_etag: str,
-                  members: dict[str, Member], etag: str | None) -> Outcome:
-    collection = members_iri(group)
-    guard = precondition(collection, etag)
-    guard.setdefault("expect_etags", {})[group] = group_etag
-    text = graph_to_ntriples(members_graph(group, members))
-    handler.store.write(Write(replace={collection: text}, **guard))
-    stored = handler.store.graph_with_etag(collection)
-    return Outcome(collection, stored[1] if stored else None)
-
-
-def group_resource(handler: ActivityHandler, iri: str) -> Head:
-    if local_container(handler, iri) not in GROUP_CONTAINERS:
-        raise refusal(Invalid, "not_a_group",
-                      "only organizations and projects of this instance have members")
-    return resource_head(handler, iri)
-
-
-def members_of(handler: ActivityHandler, group: str) -> dict[str, Member]:
-    """The members of a living group (empty for anything else)."""
-    try:
-        head = group_resource(handler, group)
-    except ActivityRefused:
-        return {}
-    return _members(handler, head)[0]
-
-
-def admins_of(handler: ActivityHandler, group: str) -> set[str]:
-    return {p for p, m in members_of(handler, group).items() if m.role == "admin"}
-
-
-def _require_admin(members: dict[str, Member], actor: str) -> None:
-    if members.get(actor) is None or members[actor].role != "admin":
-        raise refusal(NotAllowed, "not_admin", "only an admin of this group may do this")
-
-
-def _admin_count(members: dict[str, Member]) -> int:
-    return sum(1 for m in members.values() if m.role == "admin")
-
-
-def _target(handler: ActivityHandler, activity: Activity) -> str:
-    if not activity.target:
-        raise refusal(Invalid, "no_target", "say who (target) this is about")
-    require_person_exists(handler, activity.target)
-    return activity.target
-
-
-def require_person_exists(handler: ActivityHandler, person: str) -> None:
-    if person.startswith(handler.base_url + "/") and not is_citizen(handler, person):
-        raise refusal(NotFound, "unknown_person", f"{person} is not a person of this instance")
+__all__ = [
+    "ATTRIBUTED_CLASSES", "GROUP_CONTAINERS", "ORGANIZER_ROLES", "RETRIES", "ROLES",
+    "ROLE_BY_IRI", "Head", "Member", "Services", "T", "accept", "admins_of",
+    "check_attribution", "check_parent_event", "collection_graph", "creator_of", "first_admin",
+    "forget_deleted_person", "forget_person", "group_admins", "group_resource", "invite",
+    "is_citizen", "join", "leave", "live_resource", "local_container", "members_graph",
+    "members_in", "members_iri", "members_of", "parse_role", "precondition", "read_collection",
+    "read_members", "refusal", "reject", "remove", "require_person", "require_person_exists",
+    "resource_head", "retrying", "services", "timestamp", "triples", "wire", "write_members",
+]
 
 
 # --- The activities -----------------------------------------------------------------------
@@ -550,59 +298,7 @@ def group_admins(handler: ActivityHandler, iri: str, current: Graph) -> set[str]
     return found
 
 
-# --- Publishing in a group's name ---------------------------------------------------------
-
-ORGANIZER_ROLES = ("admin", "contributor")
-ATTRIBUTED_CLASSES = (CC.Organization, CC.Association, CC.Business, CC.PublicAuthority,
-                      CC.InformalGroup, CC.Project, CC.Event, CC.PointOfInterest, CC.Offer,
-                      CC.Need, CC.Post)
-
-
-def _stored_values(handler: ActivityHandler, iri: str, predicate: URIRef) -> set[str]:
-    """The values the resource has now (an Update may keep them whoever sends it)."""
-    try:
-        head = resource_head(handler, iri)
-    except ActivityRefused:
-        return set()
-    return set(head.values.get(str(predicate), []))
-
-
-def check_attribution(handler: ActivityHandler, actor: str, iri: str, graph: Graph) -> None:
-    """as:attributedTo (organizer, carrier, keeper…) names the actor, or a group of this
-    instance where the actor is admin or contributor (or stays what it was)."""
-    values = {str(v) for v in graph.objects(URIRef(iri), AS.attributedTo)}
-    if not values or values <= {actor}:
-        return
-    kept = _stored_values(handler, iri, AS.attributedTo)
-    for value in values - {actor} - kept:
-        if not value.startswith(handler.base_url + "/"):
-            continue  # another server's actor: that server vouches for its own
-        if local_container(handler, value) in GROUP_CONTAINERS:
-            member = members_of(handler, value).get(actor)
-            if member is not None and member.role in ORGANIZER_ROLES:
-                continue
-        raise refusal(NotAllowed, "not_organizer",
-                      f"only admins and contributors of {value} may publish in its name")
-
-
-def check_parent_event(handler: ActivityHandler, actor: str, iri: str, graph: Graph) -> None:
-    """schema:superEvent names an event the actor may edit (or stays what it was)."""
-    parents = {str(v) for v in graph.objects(URIRef(iri), SCHEMA.superEvent)}
-    if not parents:
-        return
-    kept = _stored_values(handler, iri, SCHEMA.superEvent)
-    for parent in parents - kept:
-        if parent == iri:
-            raise refusal(Invalid, "self_parent", "an event is not part of itself")
-        if not parent.startswith(handler.base_url + "/"):
-            continue
-        parent_graph, _etag = live_resource(handler, parent)
-        if (URIRef(parent), RDF.type, CC.Event) not in parent_graph:
-            raise refusal(Invalid, "not_an_event", f"{parent} is not an event")
-        if actor not in handler.editors(parent, parent_graph):
-            raise refusal(NotAllowed, "not_parent_editor",
-                          "sub-events are attached by whoever may edit the parent event")
-
+# --- Publishing in a group's name (the checks are in federation.groups) -------------
 
 for _class in ATTRIBUTED_CLASSES:
     checks_content(_class)(check_attribution)
