@@ -103,8 +103,10 @@ def fields_for(container: str) -> list[Field]:
     head, tail = _common_head(container), _common_tail()
     url = Field("url", "url", _l("Site web"), AS.url, help=_l("Commence par https://"))
     address = Field("address", "text", _l("Adresse"), SCHEMA.streetAddress)
+    point = [Field("lat", "decimal", _l("Latitude"), GEO.lat),
+             Field("long", "decimal", _l("Longitude"), GEO.long)]  # optional: for the map
     if container == "organizations":
-        return [*head, url, address, *tail]
+        return [*head, url, address, *point, *tail]
     if container == "projects":
         return [*head, Field("stage", "choice", _l("Étape"), CC.stage, STAGES),
                 Field("attributed_to", "organizer", _l("Porté par"), AS.attributedTo),
@@ -122,7 +124,7 @@ def fields_for(container: str) -> list[Field]:
                 Field("attributed_to", "organizer", _l("Organisé par"), AS.attributedTo),
                 Field("super_event", "parent", _l("Fait partie de l'événement"),
                       SCHEMA.superEvent),
-                url, *tail]
+                url, *point, *tail]
     if container == "places":
         return [*head, Field("lat", "decimal", _l("Latitude"), GEO.lat, required=True),
                 Field("long", "decimal", _l("Longitude"), GEO.long, required=True),
