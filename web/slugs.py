@@ -15,6 +15,8 @@ from store.base import TripleStore
 from store.queries import query
 
 MAX_SLUG = 100
+#: Names the web UI uses below every container (`/events/new`): never minted for a member.
+RESERVED = {"new"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -55,6 +57,8 @@ def mint_slug(hint: str | None, store: TripleStore, base_url: str, container: st
         hint = _decoded(hint)
         check_slug(hint)
     base = slugify(hint or "") or secrets.token_hex(5)
+    if base in RESERVED:
+        base = f"{base}-1"
     candidates = [base, *(f"{base}-{n}" for n in range(2, 10))]
     iris = [f"{base_url}/{container}/{c}" for c in candidates]
     from rdflib import URIRef

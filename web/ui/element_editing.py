@@ -20,6 +20,7 @@ from federation.handlers import memberships
 from ontology import AS, CC, THEMES, label
 from web.pages import get_locale_name
 from web.platform import platform
+from web.slugs import RESERVED as RESERVED_SLUGS
 from web.slugs import mint_slug, slugify
 from web.ui import element_views as views
 from web.ui.element_forms import (
@@ -35,7 +36,6 @@ from web.ui.element_forms import (
 from web.ui.element_support import SAY, _actor, _current, _iri, _message, logged_in, say
 from web.ui.session import current_account
 
-RESERVED_SLUGS = {"new"}
 TITLES = {
     "organizations": (_l("Nouvelle organisation"), _l("Modifier l'organisation")),
     "projects": (_l("Nouveau projet"), _l("Modifier le projet")),
