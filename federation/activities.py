@@ -20,6 +20,7 @@ import shapes
 from federation.errors import Conflict, Gone, Invalid, NotAllowed, NotFound, Stale
 from federation.resources import (
     SERVER_MANAGED,
+    allowed_classes,
     container_of,
     graph_from_ntriples,
     is_tombstone,
@@ -27,7 +28,7 @@ from federation.resources import (
     resource_type,
     tombstone,
 )
-from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, LDP
+from ontology import AS, CC, DCTERMS, LDP
 from store.base import PreconditionFailed, TripleStore, Write
 from store.terms import graph_to_ntriples
 
@@ -228,7 +229,7 @@ class ActivityHandler:
         return graph
 
     def _check_type(self, graph: Graph, iri: str, container: str) -> None:
-        allowed = CLASS_BY_CONTAINER.get(container, [])
+        allowed = allowed_classes(container)
         types = [t for t in graph.objects(URIRef(iri), RDF.type) if t in allowed]
         if len(types) != 1:
             names = ", ".join(str(c).rsplit("#", 1)[-1] for c in allowed)

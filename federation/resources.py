@@ -24,11 +24,20 @@ LINK_PREDICATES = (
 )
 
 
+#: What activities may create below /territories/ (official territories are imported):
+#: neighbourhoods, drawn by a commune's administrators.
+TERRITORY_WRITES = {"territories": [CC.Neighbourhood]}
+
+
+def allowed_classes(container: str) -> list[URIRef]:
+    return CLASS_BY_CONTAINER.get(container) or TERRITORY_WRITES.get(container, [])
+
+
 def container_of(iri: str, base_url: str) -> str:
     """The container slug ("events") of a member IRI under this instance."""
     path = iri[len(base_url) :] if iri.startswith(base_url + "/") else ""
     parts = path.strip("/").split("/")
-    if len(parts) != 2 or parts[0] not in CLASS_BY_CONTAINER:
+    if len(parts) != 2 or not allowed_classes(parts[0]):
         raise ValueError(f"{iri} is not a member of a container of {base_url}")
     return parts[0]
 
