@@ -543,9 +543,7 @@ def territory_quads(plan: Plan) -> str:
         if t.is_commune:
             triples.append((f"<{CC}inseeCode>", lit(t.code)))
         triples += [(f"<{CC}postalCode>", lit(code)) for code in t.postal_codes]
-        parent = t.parent_iri(plan.base)
-        if parent:
-            triples.append((P_PART_OF, f"<{parent}>"))
+        triples += [(P_PART_OF, f"<{parent}>") for parent in t.parent_iris(plan.base)]
         if t.population is not None:
             triples.append((f"<{CC}population>", f'"{t.population}"{T_INTEGER}'))
         if t.lat is not None and t.long is not None:

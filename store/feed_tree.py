@@ -19,6 +19,7 @@ from rdflib import URIRef
 from ontology import CC
 from store.base import TripleStore
 from store.queries import query
+from store.territories import containers
 
 #: Levels from the street up. "arrondissement" is a municipal arrondissement of Paris,
 #: Lyon or Marseille: a cc:Commune whose parent is a commune.
@@ -48,10 +49,11 @@ class Node:
     iri: str
     kind: str
     name: str
-    parent: str | None
+    parent: str | None  # the nearest parent (a commune's EPCI if any): the breadcrumb's
     lat: float | None = None
     long: float | None = None
-    children: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)  # listed on its page (see below)
+    parents: list[str] = field(default_factory=list)  # every cc:partOf, ``parent`` among them
 
     @property
     def slug(self) -> str:
@@ -83,12 +85,37 @@ class TerritoryTree:
         self.nodes = nodes
         self._points_loader = points
         self._points_loaded = points is None
+        # A commune is cc:partOf its EPCI and of its own département; an EPCI is hung under
+        # one département only (it may straddle several). ``_inside[p]``: the territories
+        # linked to p; ``_below[p]``: those whose own parents' parents are p's too (a
+        # commune with its own département link is not below its EPCI's département).
+        self._inside: dict[str, list[str]] = {}
+        self._below: dict[str, list[str]] = {}
+        for node in nodes.values():
+            if node.parent and node.parent not in node.parents:
+                node.parents.insert(0, node.parent)
+            known = [p for p in dict.fromkeys(node.parents) if p in nodes]
+            if node.kind == "commune" and any(nodes[p].kind == "commune" for p in known):
+                node.kind = "arrondissement"
+        for node in nodes.values():
+            known = [p for p in dict.fromkeys(node.parents) if p in nodes]
+            if known:
+                node.parent = min(known, key=lambda p: LEVELS.index(nodes[p].kind))
+            direct = any(nodes[p].kind != "epci" for p in known)
+            for p in known:
+                self._inside.setdefault(p, []).append(node.iri)
+                if not (direct and nodes[p].kind == "epci"):
+                    self._below.setdefault(p, []).append(node.iri)
         for node in nodes.values():
             parent = nodes.get(node.parent) if node.parent else None
-            if parent is not None:
-                parent.children.append(node.iri)
-                if node.kind == "commune" and parent.kind == "commune":
-                    node.kind = "arrondissement"
+            if parent is None:
+                continue
+            parent.children.append(node.iri)
+            # Also listed under its own département when its EPCI hangs elsewhere.
+            for other in dict.fromkeys(node.parents):
+                if other != node.parent and other in nodes and parent.kind == "epci" \
+                        and parent.parent != other:
+                    nodes[other].children.append(node.iri)
         for node in nodes.values():
             node.children.sort(key=lambda iri: (LEVELS.index(nodes[iri].kind), nodes[iri].name))
         self._perimeters: dict[str, Perimeter] = {}
@@ -105,26 +132,33 @@ class TerritoryTree:
         return self.nodes.get(iri)
 
     def chain(self, iri: str) -> list[Node]:
-        """The territory, then its cc:partOf parents up to the country."""
-        out: list[Node] = []
-        node = self.nodes.get(iri)
-        while node is not None and node not in out:
-            out.append(node)
-            node = self.nodes.get(node.parent) if node.parent else None
-        return out
+        """The territory, then the territories containing it up to the country (the
+        breadcrumb): a commune, its EPCI if any, its own département, région, country."""
+        if iri not in self.nodes:
+            return []
+        nodes = self.nodes
+        found = containers(iri, lambda i: [p for p in nodes[i].parents if p in nodes],
+                           lambda i: nodes[i].kind == "epci")
+        return [nodes[i] for i in found]
 
     def children(self, iri: str) -> list[Node]:
         node = self.nodes.get(iri)
         return [self.nodes[c] for c in node.children] if node else []
 
     def descendants(self, iri: str) -> list[str]:
-        """Every territory below ``iri`` (not itself), breadth first."""
+        """Every territory inside ``iri`` (not itself): an EPCI holds its member communes;
+        a département the communes whose own département it is (with their arrondissements
+        and neighbourhoods) and the EPCIs hung under it, not the other members of those."""
         out: list[str] = []
-        queue = list(self.nodes[iri].children) if iri in self.nodes else []
+        seen = {iri}
+        queue = list(self._inside.get(iri, ()))
         while queue:
             current = queue.pop()
+            if current in seen:
+                continue
+            seen.add(current)
             out.append(current)
-            queue.extend(self.nodes[current].children)
+            queue.extend(self._below.get(current, ()))
         return out
 
     def perimeter(self, iri: str) -> Perimeter:
@@ -225,10 +259,15 @@ def _load_tree(store: TripleStore) -> TerritoryTree:
     for row in store.select(query("territory_tree")):
         iri = str(row["territory"])
         kind = KIND_OF_CLASS.get(row["class"])  # type: ignore[call-overload]
-        if kind is None or iri in nodes:
+        parent = str(row["parent"]) if row.get("parent") is not None else None
+        if iri in nodes:  # one row per cc:partOf (a commune: its EPCI, its département)
+            if parent is not None and parent not in nodes[iri].parents:
+                nodes[iri].parents.append(parent)
             continue
-        nodes[iri] = Node(iri=iri, kind=kind, name=str(row["name"]),
-                          parent=str(row["parent"]) if row.get("parent") is not None else None)
+        if kind is None:
+            continue
+        nodes[iri] = Node(iri=iri, kind=kind, name=str(row["name"]), parent=None,
+                          parents=[parent] if parent is not None else [])
     return TerritoryTree(nodes, points=lambda: _load_points(store))
 
 

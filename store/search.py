@@ -105,7 +105,11 @@ from store.search_write import (
     _rowid,
     _slot,
     build_index,
+    put_territory_rows,
+    stored_is_epci,
+    stored_parents,
 )
+from store.territories import containers
 
 __all__ = [
     "CAP", "FILE_NAME", "KIND_FILTER_SHARE", "MAX_WORDS", "PREFIX_CACHE_SECONDS",
@@ -221,10 +225,7 @@ class SearchIndex(SearchQueries):
     def put_territories(self, territories: Iterable[Territory]) -> None:
         """Records the territory hierarchy (the imports call it before indexing)."""
         with self._transaction() as connection:
-            connection.executemany(
-                "INSERT OR REPLACE INTO territories (iri, parent, kind, name, code) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(t.iri, t.parent, t.kind, t.name, t.code) for t in territories])
+            put_territory_rows(connection, territories)
 
     def index_documents(self, docs: Iterable[Document], batch: int = 5_000) -> int:
         """Adds or replaces many documents, ``batch`` per transaction."""
@@ -256,13 +257,14 @@ class SearchIndex(SearchQueries):
         return Territory(*row) if row else None
 
     def chain(self, iri: str) -> list[Territory]:
-        """The territory and those above it, nearest first."""
-        chain: list[Territory] = []
-        current = self.territory(iri)
-        while current is not None and len(chain) < 12:
-            chain.append(current)
-            current = self.territory(current.parent) if current.parent else None
-        return chain
+        """The territory and those containing it, nearest first (the breadcrumb: a
+        commune, its EPCI, its own département, région, country)."""
+        connection = self._connection()
+        if self.territory(iri) is None:
+            return []
+        found = containers(iri, lambda i: stored_parents(connection, i),
+                           lambda i: stored_is_epci(connection, i))
+        return [t for t in map(self.territory, found) if t is not None]
 
     def count(self) -> int:
         return self._connection().execute("SELECT count(*) FROM docs").fetchone()[0]

@@ -70,6 +70,7 @@ class Document:
     modified: str | None = None
     start: str | None = None
     code: str | None = None
+    parents: list[str] = field(default_factory=list)  # every cc:partOf (territories)
 
     @property
     def label(self) -> str:
@@ -87,6 +88,13 @@ class Territory:
     kind: str
     name: str
     code: str | None
+    #: Every cc:partOf (``parent`` among them): a commune of an EPCI is also cc:partOf its
+    #: own département. Empty: ``parent`` only.
+    parents: tuple[str, ...] = ()
+
+    @property
+    def all_parents(self) -> tuple[str, ...]:
+        return self.parents or ((self.parent,) if self.parent else ())
 
 
 # ---- extracting documents ----------------------------------------------------------------
@@ -125,7 +133,7 @@ def document(iri: str, pairs: Iterable[tuple[str, str]]) -> Document | None:
         iri=iri, type=kind, cls=cls.rsplit("#", 1)[-1], name=_plain(names[0]),
         summary=joined(_SUMMARY), content=joined(_CONTENT),
         territory=first(_TERRITORY) if kind != TERRITORIES else iri,
-        parent=first(_PART_OF), themes=themes,
+        parent=first(_PART_OF), parents=sorted(values.get(_PART_OF, [])), themes=themes,
         published=first(_PUBLISHED) or first(_CREATED), modified=max(modified) if modified
         else None, start=first(_START), code=first(str(CC.officialCode)))
 

@@ -76,17 +76,22 @@ _TERRITORY_VALUES = " ".join(f"<{cls}>" for cls in TERRITORY_CLASSES)
 
 
 def store_territories(store: TripleStore) -> Iterator[Territory]:
-    """Every territory with its parent, kind and name, in one query."""
+    """Every territory with its parents, kind and name, in one query (a commune of an EPCI
+    has two parents: the EPCI and its own département)."""
     rows = store.select(
-        "SELECT ?t ?type (SAMPLE(?label) AS ?name) (SAMPLE(?up) AS ?parent) "
+        "SELECT ?t ?type (SAMPLE(?label) AS ?name) "
+        "(GROUP_CONCAT(DISTINCT STR(?up); SEPARATOR=\" \") AS ?parents) "
         "(SAMPLE(?c) AS ?code) WHERE { "
         f"VALUES ?type {{ {_TERRITORY_VALUES} }} GRAPH ?t {{ ?t a ?type "
         f"OPTIONAL {{ ?t <{AS.name}> ?label }} OPTIONAL {{ ?t <{CC.partOf}> ?up }} "
         f"OPTIONAL {{ ?t <{CC.officialCode}> ?c }} }} }} GROUP BY ?t ?type")
+    kinds = {str(row["t"]): str(row["type"]).rsplit("#", 1)[-1] for row in rows}
     for row in rows:
-        yield Territory(str(row["t"]), str(row["parent"]) if "parent" in row else None,
-                        str(row["type"]).rsplit("#", 1)[-1], str(row.get("name", "")),
-                        str(row["code"]) if "code" in row else None)
+        parents = tuple(sorted(str(row["parents"]).split())) if row.get("parents") else ()
+        nearest = next((p for p in parents if kinds.get(p) == "Intercommunality"),
+                       parents[0] if parents else None)  # a commune's EPCI first
+        yield Territory(str(row["t"]), nearest, kinds[str(row["t"])], str(row.get("name", "")),
+                        str(row["code"]) if "code" in row else None, parents)
 
 
 def store_stamp(store: TripleStore) -> tuple[int, str | None]:
@@ -106,7 +111,8 @@ def territories_from_rows(base: str, rows: Iterable[object]) -> list[Territory]:
     out = []
     for row in rows:
         out.append(Territory(row.iri(base), row.parent_iri(base),  # type: ignore[attr-defined]
-                             _KIND_CLASS[row.kind], row.name, row.code))  # type: ignore
+                             _KIND_CLASS[row.kind], row.name, row.code,  # type: ignore
+                             tuple(row.parent_iris(base))))  # type: ignore[attr-defined]
     return out
 
 
@@ -123,5 +129,5 @@ def index_territory_rows(index: SearchIndex, base: str, rows: list[object]) -> i
         codes = " ".join([row.code, *row.postal_codes])  # type: ignore[attr-defined]
         docs.append(Document(iri=entry.iri, type=TERRITORIES, cls=entry.kind, name=entry.name,
                              summary=codes, territory=entry.iri, parent=entry.parent,
-                             code=entry.code))
+                             code=entry.code, parents=list(entry.all_parents)))
     return index.index_documents(docs)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from store.search_documents import TERRITORIES, Document, Territory, _epoch, token
+from store.territories import containers
 
 SLOTS = 1 << 20
 
@@ -23,6 +24,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS territories (
     iri TEXT PRIMARY KEY, parent TEXT, kind TEXT, name TEXT, code TEXT);
 CREATE INDEX IF NOT EXISTS territories_parent ON territories (parent);
+CREATE TABLE IF NOT EXISTS territory_parents (
+    iri TEXT NOT NULL, parent TEXT NOT NULL, PRIMARY KEY (iri, parent)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
     class TEXT, name TEXT, territory TEXT, published TEXT, modified TEXT, start TEXT);
@@ -33,19 +36,61 @@ CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, row
 """
 
 
+EPCI = "Intercommunality"
+
+
+def _doc_parents(doc: Document) -> list[str]:
+    return list(doc.parents) or ([doc.parent] if doc.parent else [])
+
+
+def stored_parents(connection: sqlite3.Connection, iri: str) -> list[str]:
+    """Every cc:partOf of a stored territory (the ``parent`` column in older files)."""
+    rows = connection.execute("SELECT parent FROM territory_parents WHERE iri = ?",
+                              (iri,)).fetchall()
+    if rows:
+        return [row[0] for row in rows]
+    row = connection.execute("SELECT parent FROM territories WHERE iri = ?", (iri,)).fetchone()
+    return [row[0]] if row and row[0] else []
+
+
+def stored_is_epci(connection: sqlite3.Connection, iri: str) -> bool:
+    row = connection.execute("SELECT kind FROM territories WHERE iri = ?", (iri,)).fetchone()
+    return bool(row) and row[0] == EPCI
+
+
 def _chain(connection: sqlite3.Connection, doc: Document) -> list[str]:
-    chain: list[str] = []
-    current = doc.territory if doc.type != TERRITORIES else doc.iri
-    parent_of_self = doc.parent if doc.type == TERRITORIES else None
-    while current and current not in chain and len(chain) < 12:
-        chain.append(current)
-        if parent_of_self is not None and current == doc.iri:
-            current = parent_of_self
-            continue
-        row = connection.execute("SELECT parent FROM territories WHERE iri = ?",
-                                 (current,)).fetchone()
-        current = row[0] if row else None
-    return chain
+    """The document's territory and every territory containing it (``containers``: a
+    commune is inside its own département, not its EPCI's)."""
+    start = doc.territory if doc.type != TERRITORIES else doc.iri
+    if not start:
+        return []
+    own = doc.type == TERRITORIES
+
+    def parents_of(iri: str) -> list[str]:
+        return _doc_parents(doc) if own and iri == doc.iri else stored_parents(connection, iri)
+
+    def is_epci(iri: str) -> bool:
+        return doc.cls == EPCI if own and iri == doc.iri else stored_is_epci(connection, iri)
+
+    return containers(start, parents_of, is_epci)
+
+
+def _put_parents(connection: sqlite3.Connection, iri: str, parents: Iterable[str]) -> None:
+    connection.execute("DELETE FROM territory_parents WHERE iri = ?", (iri,))
+    connection.executemany("INSERT OR IGNORE INTO territory_parents (iri, parent) VALUES (?, ?)",
+                           [(iri, parent) for parent in parents])
+
+
+def put_territory_rows(connection: sqlite3.Connection, territories: Iterable[Territory]
+                       ) -> list[Territory]:
+    """Records territories and their parents (in an open transaction)."""
+    territories = list(territories)
+    connection.executemany(
+        "INSERT OR REPLACE INTO territories (iri, parent, kind, name, code) "
+        "VALUES (?, ?, ?, ?, ?)", [(t.iri, t.parent, t.kind, t.name, t.code) for t in territories])
+    for t in territories:
+        _put_parents(connection, t.iri, t.all_parents)
+    return territories
 
 
 def _slot(iri: str) -> int:
@@ -70,7 +115,16 @@ def _delete(connection: sqlite3.Connection, iri: str) -> None:
 def _put_territory(connection: sqlite3.Connection, doc: Document) -> None:
     connection.execute(
         "INSERT OR REPLACE INTO territories (iri, parent, kind, name, code) "
-        "VALUES (?, ?, ?, ?, ?)", (doc.iri, doc.parent, doc.cls, doc.name, doc.code))
+        "VALUES (?, ?, ?, ?, ?)", (doc.iri, _nearest(connection, doc), doc.cls, doc.name,
+                                   doc.code))
+    _put_parents(connection, doc.iri, _doc_parents(doc))
+
+
+def _nearest(connection: sqlite3.Connection, doc: Document) -> str | None:
+    """The ``parent`` column: a commune's EPCI when it has one, else its one parent."""
+    parents = _doc_parents(doc)
+    return next((p for p in parents if stored_is_epci(connection, p)),
+                parents[0] if parents else None)
 
 
 def _put(connection: sqlite3.Connection, doc: Document, chain: list[str]) -> None:
@@ -99,25 +153,29 @@ class _BulkIndex:
         self.connection.execute("PRAGMA journal_mode=OFF")
         self.connection.execute("PRAGMA synchronous=OFF")
         self.connection.executescript(SCHEMA_SQL)
-        self.parents: dict[str, str | None] = {}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.kinds: dict[str, str] = {}
 
     def put_territories(self, territories: Iterable[Territory]) -> None:
-        rows = [(t.iri, t.parent, t.kind, t.name, t.code) for t in territories]
         self.connection.execute("BEGIN")
-        self.connection.executemany(
-            "INSERT OR REPLACE INTO territories (iri, parent, kind, name, code) "
-            "VALUES (?, ?, ?, ?, ?)", rows)
+        rows = put_territory_rows(self.connection, territories)
         self.connection.execute("COMMIT")
-        self.parents.update({row[0]: row[1] for row in rows})
+        self.parents.update({t.iri: t.all_parents for t in rows})
+        self.kinds.update({t.iri: t.kind for t in rows})
 
     def chain(self, doc: Document) -> list[str]:
-        chain: list[str] = []
-        current = doc.territory if doc.type != TERRITORIES else doc.iri
-        while current and current not in chain and len(chain) < 12:
-            chain.append(current)
-            current = (doc.parent if current == doc.iri and doc.type == TERRITORIES
-                       else self.parents.get(current))
-        return chain
+        start = doc.territory if doc.type != TERRITORIES else doc.iri
+        if not start:
+            return []
+        own = doc.type == TERRITORIES
+
+        def parents_of(iri: str) -> tuple[str, ...] | list[str]:
+            return _doc_parents(doc) if own and iri == doc.iri else self.parents.get(iri, ())
+
+        def is_epci(iri: str) -> bool:
+            return (doc.cls if own and iri == doc.iri else self.kinds.get(iri)) == EPCI
+
+        return containers(start, parents_of, is_epci)
 
     def add(self, docs: Iterable[Document], batch: int = 20_000) -> int:
         count = 0
@@ -125,7 +183,8 @@ class _BulkIndex:
         cursor.execute("BEGIN")
         for doc in docs:
             if doc.type == TERRITORIES:
-                self.parents[doc.iri] = doc.parent
+                self.parents[doc.iri] = tuple(_doc_parents(doc))
+                self.kinds[doc.iri] = doc.cls
                 _put_territory(cursor, doc)
             rowid = _epoch(doc.published) * SLOTS + _slot(doc.iri)
             while True:

@@ -70,8 +70,7 @@ def territory_ntriples(base: str, territory: Territory) -> str:
         lines.append(f"{subject} {_INSEE} {literal(territory.code)} .")
     for postal_code in territory.postal_codes:
         lines.append(f"{subject} {_POSTAL} {literal(postal_code)} .")
-    parent = territory.parent_iri(base)
-    if parent:
+    for parent in territory.parent_iris(base):  # the row's parent, the own département
         lines.append(f"{subject} {_PART_OF} <{parent}> .")
     if territory.population is not None:
         lines.append(f'{subject} {_POPULATION} "{territory.population}"{_INTEGER} .')

@@ -14,6 +14,13 @@ SOURCES.md), so that nothing is fetched at run time. Two files ship with the cod
 A municipal arrondissement of Paris, Lyon or Marseille is a cc:Commune too (it has an
 INSEE code, a town hall and postal codes, and people say they live in it) whose
 ``cc:partOf`` is its parent commune: the zoom goes arrondissement → commune → EPCI.
+
+A commune has one row (one parent: its EPCI if any, else its département), but an EPCI may
+straddle départements and is hung under only one of them (the one holding most of its
+population). So every commune of a département also gets a direct ``cc:partOf`` its own
+département, derived from its INSEE code (``departement_code``): "what lies inside this
+département" follows a commune's own link, never its EPCI's. The EPCI keeps its single
+``cc:partOf`` (its breadcrumb); an arrondissement stays ``cc:partOf`` its commune only.
 This module knows no HTTP and no Flask.
 """
 
@@ -22,7 +29,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -46,12 +53,35 @@ CLASS_OF = {
     "arrondissement": CC.Commune,
 }
 _IRI_PREFIX = {"region": "region-", "departement": "departement-", "epci": "epci-"}
+#: INSEE prefixes of the overseas collectivities: no département (their communes are
+#: cc:partOf FR directly).
+OVERSEAS_COLLECTIVITIES = frozenset({"975", "977", "978", "984", "986", "987", "988", "989"})
+
+
+def departement_code(insee: str) -> str | None:
+    """The département of a commune from its INSEE code: its first 2 characters (2A and
+    2B in Corsica), 3 overseas (97x, 98x); None for the overseas collectivities."""
+    code = insee[:3] if insee.startswith(("97", "98")) else insee[:2]
+    return None if code in OVERSEAS_COLLECTIVITIES or len(code) < 2 else code
 
 __all__ = [
-    "CLASS_OF", "COMMUNE_KINDS", "FRANCE_PATH", "KINDS", "REUNION_PATH", "Territory",
-    "ancestors", "communes_for_postal_code", "index_territories", "new_graph",
+    "CLASS_OF",
+    "COMMUNE_KINDS",
+    "FRANCE_PATH",
+    "KINDS",
+    "OVERSEAS_COLLECTIVITIES",
+    "REUNION_PATH",
+    "Territory",
+    "ancestors",
+    "communes_for_postal_code",
+    "containers",
+    "departement_code",
+    "index_territories",
+    "new_graph",
     "read_territories",
-    "territory_graph", "territory_graphs", "territory_iri",
+    "territory_graph",
+    "territory_graphs",
+    "territory_iri",
 ]
 
 
@@ -84,10 +114,32 @@ class Territory:
         return territory_iri(base, self.kind, self.code)
 
     def parent_iri(self, base: str) -> str | None:
-        """The IRI ``cc:partOf`` points to, or None for the country."""
+        """The IRI of the row's parent (the breadcrumb's), or None for the country."""
         if not self.parent_kind:
             return None
         return territory_iri(base, self.parent_kind, self.parent_code)
+
+    @property
+    def departement_key(self) -> tuple[str, str] | None:
+        """(kind, code) of a commune's own département when the row's parent is not it
+        (the commune belongs to an EPCI): its second ``cc:partOf``. None otherwise."""
+        if self.kind != "commune" or self.parent_kind in ("", "departement"):
+            return None
+        code = departement_code(self.code)
+        return None if code is None else ("departement", code)
+
+    @property
+    def parent_keys(self) -> list[tuple[str, str]]:
+        """(kind, code) of every territory ``cc:partOf`` points to, the row's parent first."""
+        keys = [(self.parent_kind, self.parent_code)] if self.parent_kind else []
+        if self.departement_key is not None:
+            keys.append(self.departement_key)
+        return keys
+
+    def parent_iris(self, base: str) -> list[str]:
+        """Every IRI ``cc:partOf`` points to: the row's parent, then the commune's own
+        département when that parent is an EPCI."""
+        return [territory_iri(base, kind, code) for kind, code in self.parent_keys]
 
 
 def territory_iri(base: str, kind: str, code: str) -> str:
@@ -132,13 +184,44 @@ def index_territories(territories: Iterable[Territory]) -> dict[tuple[str, str],
 
 
 def ancestors(index: dict[tuple[str, str], Territory], territory: Territory) -> list[Territory]:
-    """The chain of ``cc:partOf`` parents, nearest first, ending with the country."""
+    """The breadcrumb above a territory, nearest first, ending with the country: a commune
+    of an EPCI goes to the EPCI, then to its **own** département (not the EPCI's)."""
     chain = []
     current = territory
     while current.parent_kind:
-        current = index[(current.parent_kind, current.parent_code)]
-        chain.append(current)
+        parent = index[(current.parent_kind, current.parent_code)]
+        chain.append(parent)
+        own = current.departement_key
+        current = index[own] if own is not None and own in index else parent
+        if current is not parent:
+            chain.append(current)
     return chain
+
+
+def containers(start: str, parents_of: Callable[[str], Iterable[str]],
+               is_epci: Callable[[str], bool]) -> list[str]:
+    """``start`` and every territory that contains it, nearest first (breadth first).
+
+    ``parents_of`` gives the ``cc:partOf`` links of a territory, ``is_epci`` tells an
+    intercommunality. A territory linked both to an EPCI and to something else (a commune
+    and its own département) is inside the EPCI, but the EPCI's own parents are not
+    followed: an EPCI straddling départements is hung under one of them only.
+    """
+    out = [start]
+    seen = {start}
+    queue = [start]
+    while queue:
+        current = queue.pop(0)
+        parents = list(dict.fromkeys(parents_of(current)))
+        direct = any(not is_epci(p) for p in parents)
+        for parent in sorted(parents, key=lambda p: not is_epci(p)):  # the EPCI first
+            if parent in seen:
+                continue
+            seen.add(parent)
+            out.append(parent)
+            if not (direct and is_epci(parent)):
+                queue.append(parent)
+    return out
 
 
 def communes_for_postal_code(territories: Iterable[Territory], code: str,
@@ -175,8 +258,7 @@ def territory_graph(base: str, territory: Territory) -> Graph:
         graph.add((subject, CC.inseeCode, Literal(territory.code)))
     for postal_code in territory.postal_codes:
         graph.add((subject, CC.postalCode, Literal(postal_code)))
-    parent = territory.parent_iri(base)
-    if parent:
+    for parent in territory.parent_iris(base):
         graph.add((subject, CC.partOf, URIRef(parent)))
     if territory.population is not None:
         graph.add((subject, CC.population, Literal(territory.population, datatype=XSD.integer)))
