@@ -138,7 +138,7 @@ class ActivityHandler:
             raise Stale("the resource changed since you read it; fetch it again") from error
 
     def _create(self, activity: Activity, now: datetime) -> Outcome:
-        container = container_of(activity.object, self.base_url)
+        container = container_of(activity.object, self.base_url, territories=True)
         graph = self._checked_graph(activity)
         _refuse_server_managed(graph, URIRef(activity.object), current=None)
         self._check_type(graph, activity.object, container)
@@ -166,7 +166,8 @@ class ActivityHandler:
         subject = URIRef(activity.object)
         graph = self._checked_graph(activity)
         _refuse_server_managed(graph, subject, current=current)
-        self._check_type(graph, activity.object, container_of(activity.object, self.base_url))
+        container = container_of(activity.object, self.base_url, territories=True)
+        self._check_type(graph, activity.object, container)
         for predicate in (DCTERMS.creator, DCTERMS.created, CC.verified):
             for value in current.objects(subject, predicate):
                 graph.set((subject, predicate, value))
@@ -180,7 +181,7 @@ class ActivityHandler:
 
     def _delete(self, activity: Activity, now: datetime) -> Outcome:
         current, etag = self._current(activity)
-        container = container_of(activity.object, self.base_url)
+        container = container_of(activity.object, self.base_url, territories=True)
         container_iri = f"{self.base_url}/{container}/"
         former = resource_type(current, URIRef(activity.object))
         self.store.write(

@@ -33,11 +33,13 @@ def allowed_classes(container: str) -> list[URIRef]:
     return CLASS_BY_CONTAINER.get(container) or TERRITORY_WRITES.get(container, [])
 
 
-def container_of(iri: str, base_url: str) -> str:
-    """The container slug ("events") of a member IRI under this instance."""
+def container_of(iri: str, base_url: str, territories: bool = False) -> str:
+    """The container slug ("events") of a member IRI under this instance; with
+    `territories`, also "territories" (where only the core Create/Update/Delete write)."""
     path = iri[len(base_url) :] if iri.startswith(base_url + "/") else ""
     parts = path.strip("/").split("/")
-    if len(parts) != 2 or not allowed_classes(parts[0]):
+    known = allowed_classes(parts[0]) if territories else CLASS_BY_CONTAINER.get(parts[0])
+    if len(parts) != 2 or not known:
         raise ValueError(f"{iri} is not a member of a container of {base_url}")
     return parts[0]
 
