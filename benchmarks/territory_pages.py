@@ -82,14 +82,8 @@ def summary(values: list[float]) -> dict:
 # ---- data ---------------------------------------------------------------------------
 def prepare_france_demo(data: Path, base_url: str) -> dict:
     """All of France's territories, then the demo applied through activities."""
-    from rdflib import URIRef
-
-    from federation.activities import Activity, ActivityHandler
-    from federation.errors import ActivityRefused
-    from ontology import DCTERMS
-    from store.demo import demo_resources
     from web.app import ensure_containers
-    from web.operations import import_territories
+    from web.operations import import_territories, load_demo
     from web.settings import Settings
     from web.stores import open_public_store
 
@@ -102,20 +96,10 @@ def prepare_france_demo(data: Path, base_url: str) -> dict:
     began = time.perf_counter()
     territories = import_territories(settings, "france", store)
     imported = time.perf_counter() - began
-    handler = ActivityHandler(store, base_url)
-    now = datetime.now(UTC)
-    resources = demo_resources(base_url, now)
-    refused = 0
-    for iri, graph in resources:
-        creator = graph.value(URIRef(iri), DCTERMS.creator) or URIRef(iri)
-        graph.remove((URIRef(iri), DCTERMS.creator, None))
-        try:
-            handler.apply(Activity("Create", str(creator), iri, graph), now=now)
-        except ActivityRefused:  # counted: the demo's own tests watch over its rules
-            refused += 1
     store.close()
+    loaded = load_demo(settings, datetime.now(UTC))  # memberships included, as `demo` does
     return {"territories": territories, "import_seconds": round(imported, 1),
-            "demo_resources": len(resources) - refused, "demo_refused": refused}
+            "demo_resources": loaded}
 
 
 def prepare_seed(data: Path) -> tuple[dict, str]:
