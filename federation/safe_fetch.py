@@ -209,26 +209,25 @@ def _shutdown(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Hands every new socket to the watchdog that enforces the total time limit."""
+
     def __init__(self, *args, watchdog: _Watchdog | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._watchdog = watchdog
 
     def connect(self) -> None:
-        super().connect()
+        super().connect()  # type: ignore[misc]
         if self._watchdog is not None:
-            self._watchdog.attach(self.sock)
+            self._watchdog.attach(self.sock)  # type: ignore[attr-defined]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args, watchdog: _Watchdog | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._watchdog = watchdog
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def connect(self) -> None:
-        super().connect()
-        if self._watchdog is not None:
-            self._watchdog.attach(self.sock)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _PinnedHTTPPool(HTTPConnectionPool):

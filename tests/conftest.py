@@ -118,6 +118,14 @@ def start_server(data_dir: Path, extra: tuple[str, ...] = (), env: dict | None =
     raise AssertionError("the server did not start within 60 s")
 
 
+def start_demo_server(data_dir: Path, env: dict | None = None,
+                      port: int | None = None) -> Server:
+    """`communecter demo` then `communecter serve` (the README's first command)."""
+    port = port or free_port()
+    run_cli(data_dir, f"http://127.0.0.1:{port}", "demo")
+    return start_server(data_dir, env=env, port=port)
+
+
 def stop_server(server: Server) -> None:
     server.process.terminate()
     try:

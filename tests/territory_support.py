@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.conftest import BASE, InProcess, free_port, run_cli, start_server, stop_server
+from tests.conftest import BASE, InProcess, free_port, stop_server
+from tests.conftest import start_demo_server as demo_then_serve
 
 CC = "https://w3id.org/communecter/ns#"
 AS = "https://www.w3.org/ns/activitystreams#"
@@ -110,10 +111,8 @@ def start_demo_server(data: Path) -> object:
     """`communecter demo` then `communecter serve` (the README's first command), tiles
     pointed at a loopback address, and a bearer token for the citizen "reporter"."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    run_cli(data, base, "demo")
-    tiles = f"{base}/vendor/no-tiles/{{z}}/{{x}}/{{y}}.png"
-    running = start_server(data, port=port, env={"COMMUNECTER_TILE_URL": tiles})
+    tiles = f"http://127.0.0.1:{port}/vendor/no-tiles/{{z}}/{{x}}/{{y}}.png"
+    running = demo_then_serve(data, env={"COMMUNECTER_TILE_URL": tiles}, port=port)
     running.tokens["reporter"] = running.cli("token", "create", "reporter",
                                              "--create").split()[-1]
     return running

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import free_port, run_cli, start_server, stop_server
+from tests.conftest import start_demo_server, stop_server
 
 pytestmark = pytest.mark.server
 
@@ -36,9 +36,7 @@ SERIOUS = ("serious", "critical")
 def demo_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("a11y") / "data"
     data.mkdir()
-    port = free_port()
-    run_cli(data, f"http://127.0.0.1:{port}", "demo")
-    running = start_server(data, port=port)
+    running = start_demo_server(data)
     yield running
     stop_server(running)
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from rdflib import Dataset, Graph
 
-from tests.conftest import ROOT, free_port, run_cli, start_server, stop_server
+from tests.conftest import ROOT, run_cli, start_demo_server, stop_server
 
 CC = "https://w3id.org/communecter/ns#"
 
@@ -19,9 +19,7 @@ def demo_server(tmp_path_factory):
     """`communecter demo` then `communecter serve`, the README's first command."""
     data = tmp_path_factory.mktemp("demo") / "data"
     data.mkdir()
-    port = free_port()
-    run_cli(data, f"http://127.0.0.1:{port}", "demo")
-    running = start_server(data, port=port)
+    running = start_demo_server(data)
     yield running
     stop_server(running)
 
