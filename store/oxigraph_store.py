@@ -90,6 +90,15 @@ class OxigraphStore(TripleStore):
         self._store = ox.Store(str(path)) if path is not None else ox.Store()
         self._write_lock = threading.Lock()
 
+    @classmethod
+    def read_only(cls, path: Path) -> OxigraphStore:
+        """A store opened for reading only (benchmarks, tools beside a stopped server):
+        writes to it fail."""
+        store = cls.__new__(cls)
+        store.path, store._write_lock = path, threading.Lock()
+        store._store = ox.Store.read_only(str(path))
+        return store
+
     def graph(self, iri: str) -> str | None:
         quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(iri))
         triples = [quad.triple for quad in quads]

@@ -6,13 +6,16 @@ perimeters (store.search) and the per-département SPARQL query."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 
 from ontology import CC
 from store.base import Write
+from store.feed_index import latest_posts_in, upcoming_events_in
 from store.feed_tree import TerritoryTree, territory_tree
 from store.oxigraph_store import OxigraphStore
 from store.queries import query
@@ -211,3 +214,76 @@ def test_latest_posts_in_departement(loaded) -> None:
         assert sorted(found("75")) == [f"{BASE}/posts/h2", f"{BASE}/posts/h3"]
     finally:
         store.write(Write(delete=list(add)))
+
+
+# ---- the same two feed questions, answered from the search index ------------------------------
+def _resource(iri: str, lines: list[str]) -> str:
+    return "".join(f"<{iri}> {line} .\n" for line in lines)
+
+
+def test_latest_posts_from_the_index_match_sparql(loaded) -> None:
+    store, index, _ = loaded
+    when = "^^<http://www.w3.org/2001/XMLSchema#dateTime>"
+    posts = {f"{BASE}/posts/i1": (BOULOGNE, "2026-02-01"), f"{BASE}/posts/i2": (PARIS_1,
+             "2026-02-03"), f"{BASE}/posts/i3": (PARIS, "2026-02-02"),
+             f"{BASE}/posts/i4": (dep("75"), "2026-02-04")}
+    add = {iri: _resource(iri, [f"a <{CC.Post}>", f"<{CC.territory}> <{territory}>",
+                                f'<https://www.w3.org/ns/activitystreams#published> '
+                                f'"{day}T10:00:00Z"{when}'])
+           for iri, (territory, day) in posts.items()}
+    store.write(Write(add=add))
+    for iri in add:
+        index.on_resource_changed(iri, store.graph(iri))
+    try:
+        for code in ("75", "92", "93"):
+            rows = store.select(query("latest_posts_in_departement",
+                                      departement=URIRef(dep(code)), limit=20))
+            from_sparql = [str(row["post"]) for row in rows]
+            from_index = [row.iri for row in latest_posts_in(index, dep(code))]
+            assert from_index == from_sparql
+        assert [row.iri for row in latest_posts_in(index, dep("75"))] == [
+            f"{BASE}/posts/i4", f"{BASE}/posts/i2", f"{BASE}/posts/i3"]
+    finally:
+        store.write(Write(delete=list(add)))
+        for iri in add:
+            index.on_resource_changed(iri, None)
+
+
+def test_upcoming_events_from_the_index_match_sparql(loaded) -> None:
+    store, index, _ = loaded
+    when = "^^<http://www.w3.org/2001/XMLSchema#dateTime>"
+    theme = "https://w3id.org/communecter/themes#culture"
+    events = {  # name: (commune, theme slug, start, end)
+        "over": (BOULOGNE, "culture", "2026-03-01T10:00:00Z", "2026-03-01T12:00:00Z"),
+        "going-on": (BOULOGNE, "culture", "2026-03-09T10:00:00Z", "2026-03-20T12:00:00Z"),
+        "soon": (BOULOGNE, "culture", "2026-03-12T10:00:00Z", None),
+        "later": (BOULOGNE, "culture", "2026-04-01T10:00:00Z", None),
+        "other-theme": (BOULOGNE, "sport", "2026-03-12T10:00:00Z", None),
+        "elsewhere": (PARIS_1, "culture", "2026-03-12T10:00:00Z", None)}
+    add = {}
+    for name, (commune, slug, start, end) in events.items():
+        iri = f"{BASE}/events/{name}"
+        lines = [f"a <{CC.Event}>", f"<{CC.territory}> <{commune}>",
+                 f"<{CC.theme}> <https://w3id.org/communecter/themes#{slug}>",
+                 f'<https://www.w3.org/ns/activitystreams#name> "{name}"',
+                 f'<https://www.w3.org/ns/activitystreams#startTime> "{start}"{when}']
+        if end:
+            lines.append(f'<https://www.w3.org/ns/activitystreams#endTime> "{end}"{when}')
+        add[iri] = _resource(iri, lines)
+    store.write(Write(add=add))
+    for iri in add:
+        index.on_resource_changed(iri, store.graph(iri))
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    try:
+        rows = store.select(query("upcoming_events_in_commune_for_theme",
+                                  commune=URIRef(BOULOGNE), theme=URIRef(theme),
+                                  now=Literal("2026-03-10T00:00:00Z", datatype=XSD.dateTime),
+                                  limit=20))
+        from_sparql = [str(row["event"]).rsplit("/", 1)[-1] for row in rows]
+        from_index = [row.iri.rsplit("/", 1)[-1]
+                      for row in upcoming_events_in(index, store, BOULOGNE, "culture", now)]
+        assert from_index == from_sparql == ["going-on", "soon", "later"]
+    finally:
+        store.write(Write(delete=list(add)))
+        for iri in add:
+            index.on_resource_changed(iri, None)
