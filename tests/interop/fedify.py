@@ -141,8 +141,20 @@ class FedifyPeer:
         return response.json()
 
     def inbox(self) -> dict[str, list[dict]]:
-        """{"activities": accepted activities, "requests": every request to an inbox}."""
+        """{"activities": accepted activities (each with the `raw` JSON that arrived),
+        "requests": every request to an inbox, "errors": what failed in the peer}."""
         return self._control("GET", "inbox")
+
+    def errors(self) -> list[dict]:
+        return self.inbox()["errors"]
+
+    def following(self) -> dict[str, dict]:
+        """{actor: {"follow": the Follow's id, "state": pending|accepted|rejected}}."""
+        return self._control("GET", "following")
+
+    def outbox(self) -> list[dict]:
+        """Every activity the peer sent (JSON), oldest first."""
+        return self._control("GET", "outbox")
 
     def activities(self) -> list[dict]:
         return self.inbox()["activities"]
@@ -174,6 +186,42 @@ class FedifyPeer:
             payload["inbox"] = inbox
         return self._control("POST", "follow", payload)
 
+    def unfollow(self, actor: str, inbox: str | None = None) -> dict:
+        """Undo of the peer's Follow of `actor`."""
+        payload = {"actor": actor}
+        if inbox is not None:
+            payload["inbox"] = inbox
+        return self._control("POST", "unfollow", payload)
+
+    def reply(self, in_reply_to: str, content: str, recipient: str,
+              to: str | None = None) -> dict:
+        """Create(Note inReplyTo) to `recipient` (its inbox looked up unless `to` is given),
+        public, cc the recipient and the peer's followers. {"id": activity, "note": note}."""
+        return self._control("POST", "reply", _without_none(
+            {"inReplyTo": in_reply_to, "content": content, "recipient": recipient, "to": to}))
+
+    def like(self, obj: str, recipient: str, to: str | None = None) -> dict:
+        """A Like of `obj`, as Mastodon sends it (no to/cc)."""
+        return self._control("POST", "like", _without_none(
+            {"object": obj, "recipient": recipient, "to": to}))
+
+    def announce(self, obj: str, recipient: str, to: str | None = None) -> dict:
+        """A public Announce of `obj`, cc its author and the peer's followers."""
+        return self._control("POST", "announce", _without_none(
+            {"object": obj, "recipient": recipient, "to": to}))
+
+    def undo(self, activity_id: str, recipient: str, to: str | None = None) -> dict:
+        """Undo of an activity the peer sent (a Like, an Announce…)."""
+        return self._control("POST", "undo", _without_none(
+            {"activity": activity_id, "recipient": recipient, "to": to}))
+
+    def publish(self, content: str, shared_inbox: bool = True) -> dict:
+        """Create(Note) to every follower (one POST per shared inbox unless `shared_inbox`
+        is False), through Fedify's sendActivity(…, "followers"). Raises if a delivery
+        fails. {"id": activity, "note": note, "followers": [...]}."""
+        return self._control("POST", "publish", {"content": content,
+                                                 "sharedInbox": shared_inbox})
+
     def wait_for_activity(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -182,3 +230,37 @@ class FedifyPeer:
                     return activity
             time.sleep(0.1)
         raise AssertionError(f"no such activity within {timeout} s: {self.inbox()}")
+
+    def wait_for_following(self, actor: str, state: str = "accepted",
+                           timeout: float = 20) -> dict:
+        """Waits until the peer's Follow of `actor` is in `state` (an Accept arrived)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.following().get(actor)
+            if found is not None and found["state"] == state:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"the follow of {actor} is not {state} within {timeout} s: "
+                             f"{self.following()}\n{self.inbox()}")
+
+
+def _without_none(payload: dict) -> dict:
+    return {key: value for key, value in payload.items() if value is not None}
+
+
+def webfinger(base_url: str, handle: str, timeout: float = 10) -> str:
+    """The actor IRI of `acct:handle` on the server at `base_url`, looked up over http
+    (Fedify resolves acct: handles over https only), from the JRD's `self` link."""
+    host = base_url.split("://", 1)[1].rstrip("/")
+    response = requests.get(f"{base_url}/.well-known/webfinger",
+                            params={"resource": f"acct:{handle}@{host}"},
+                            headers={"Accept": "application/jrd+json"}, timeout=timeout)
+    if response.status_code != 200:
+        raise AssertionError(f"WebFinger acct:{handle}@{host}: {response.status_code} "
+                             f"{response.text[:500]}")
+    for link in response.json().get("links", []):
+        kind = link.get("type") or ""
+        as2 = "activity+json" in kind or ("ld+json" in kind and "activitystreams" in kind)
+        if link.get("rel") == "self" and as2:
+            return link["href"]
+    raise AssertionError(f"WebFinger acct:{handle}@{host}: no self link in {response.text}")

@@ -1,11 +1,16 @@
 // A Fedify actor on loopback for Communecter's interop tests.
 //
 // One Person, "peer", with an RSA key (HTTP signatures) and an Ed25519 key
-// (Object Integrity Proofs).  Every request that reaches an inbox is logged
-// with the signature format it carried, Fedify's own verdict on the signature
-// and the status Fedify answered; every activity that an inbox listener
-// accepted is recorded.  A small control API under /_control/ lets the tests
-// read those logs and make the peer sign and send activities.
+// (Object Integrity Proofs).  It behaves as a small fediverse server would:
+// it accepts every Follow (an Accept goes back), keeps its followers and whom
+// it follows, publishes Notes to its followers' inboxes, replies, likes and
+// announces, and serves its actor, outbox, followers, following and every
+// object it made.  Every request that reaches an inbox is logged with the
+// signature format it carried, Fedify's own verdict on the signature, the
+// status Fedify answered and the raw JSON; every activity that an inbox
+// listener accepted is recorded (with that raw JSON, since Fedify's vocabulary
+// drops properties it does not know, such as Mobilizon's).  A control API
+// under /_control/ lets the tests read those logs and drive the peer.
 //
 // Usage: node peer.mjs PORT   (prints "listening on http://127.0.0.1:PORT")
 
@@ -20,7 +25,19 @@ import {
   signRequest,
   verifyRequestDetailed,
 } from "@fedify/fedify";
-import { Accept, Activity, Endpoints, Follow, Person } from "@fedify/vocab";
+import {
+  Accept,
+  Activity,
+  Announce,
+  Create,
+  Endpoints,
+  Follow,
+  Like,
+  Note,
+  Person,
+  Reject,
+  Undo,
+} from "@fedify/vocab";
 
 const PORT = Number(process.argv[2] ?? process.env.PORT ?? 0);
 if (!Number.isInteger(PORT) || PORT <= 0) {
@@ -31,11 +48,18 @@ const HOST = "127.0.0.1";
 const ORIGIN = `http://${HOST}:${PORT}`;
 const IDENTIFIER = "peer";
 const MAX_BODY = 1024 * 1024;
+const AS_CONTEXT = "https://www.w3.org/ns/activitystreams";
+const PUBLIC = "https://www.w3.org/ns/activitystreams#Public";
 
 const state = {
   activities: [], // activities accepted by an inbox listener
   requests: [], // every request that reached an inbox
-  followers: new Map(), // actor id -> inbox url
+  errors: [], // what went wrong in listeners and in sending (for the tests' messages)
+  followers: new Map(), // actor id -> { inbox, sharedInbox }
+  following: new Map(), // actor id -> { follow: Follow id, state: pending|accepted|rejected }
+  outbox: [], // JSON of every activity the peer sent, newest last
+  objects: new Map(), // id -> JSON of every object and activity the peer made
+  raw: new Map(), // activity id -> the JSON that reached an inbox
 };
 
 const keys = {
@@ -43,11 +67,31 @@ const keys = {
   ed25519: await generateCryptoKeyPair("Ed25519"),
 };
 
+const documentLoader = getDocumentLoader({ allowPrivateAddress: true });
+
 const federation = createFederation({
   kv: new MemoryKvStore(),
   origin: ORIGIN,
   allowPrivateAddress: true,
 });
+
+function context() {
+  return federation.createContext(new URL(ORIGIN), undefined);
+}
+
+function newId(kind) {
+  return `${ORIGIN}/users/${IDENTIFIER}/${kind}/${crypto.randomUUID()}`;
+}
+
+function now() {
+  return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}
+
+function note(message, error) {
+  state.errors.push({ at: now(), message, error: String(error?.stack ?? error) });
+}
+
+// --- the actor and its collections ------------------------------------------------------
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
@@ -58,9 +102,14 @@ federation
       preferredUsername: identifier,
       name: "Fedify peer",
       summary: "A Fedify actor that Communecter's tests talk to.",
+      url: ctx.getActorUri(identifier),
       inbox: ctx.getInboxUri(identifier),
+      outbox: ctx.getOutboxUri(identifier),
       endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
       followers: ctx.getFollowersUri(identifier),
+      following: ctx.getFollowingUri(identifier),
+      manuallyApprovesFollowers: false,
+      discoverable: true,
       publicKey: pairs[0].cryptographicKey,
       assertionMethods: pairs.map((pair) => pair.multikey),
     });
@@ -70,59 +119,200 @@ federation
     return [keys.rsa, keys.ed25519];
   });
 
+// Items are Recipients (id, inbox, shared inbox) so that sendActivity(…, "followers")
+// can deliver; Fedify serves their ids in the collection.
 federation.setFollowersDispatcher(
   "/users/{identifier}/followers",
   async (_ctx, identifier) => {
     if (identifier !== IDENTIFIER) return null;
-    return { items: [...state.followers.keys()].map((id) => new URL(id)) };
+    const items = [...state.followers].map(([id, where]) => ({
+      id: new URL(id),
+      inboxId: new URL(where.inbox),
+      endpoints: where.sharedInbox
+        ? { sharedInbox: new URL(where.sharedInbox) }
+        : null,
+    }));
+    return { items };
   },
 );
+
+federation.setFollowingDispatcher(
+  "/users/{identifier}/following",
+  async (_ctx, identifier) => {
+    if (identifier !== IDENTIFIER) return null;
+    const items = [...state.following]
+      .filter(([, follow]) => follow.state === "accepted")
+      .map(([id]) => new URL(id));
+    return { items };
+  },
+);
+
+federation.setOutboxDispatcher(
+  "/users/{identifier}/outbox",
+  async (ctx, identifier) => {
+    if (identifier !== IDENTIFIER) return null;
+    const items = [];
+    for (const json of [...state.outbox].reverse()) {
+      if (!json.to?.includes?.(PUBLIC)) continue;
+      items.push(await Activity.fromJsonLd(json, ctx));
+    }
+    return { items };
+  },
+);
+
+// Everything the peer made is dereferenceable at its id (Fedify's object dispatchers).
+const KINDS = {
+  notes: Note,
+  creates: Create,
+  follows: Follow,
+  likes: Like,
+  announces: Announce,
+  undos: Undo,
+  accepts: Accept,
+};
+for (const [kind, cls] of Object.entries(KINDS)) {
+  federation.setObjectDispatcher(
+    cls,
+    `/users/{identifier}/${kind}/{id}`,
+    async (ctx, values) => {
+      if (values.identifier !== IDENTIFIER) return null;
+      const json = state.objects.get(ctx.getObjectUri(cls, values).href);
+      return json == null ? null : await cls.fromJsonLd(json, ctx);
+    },
+  );
+}
 
 federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => ({
   software: { name: "communecter-fedify-peer", version: "0.0.0" },
   protocols: ["activitypub"],
-  usage: { users: { total: 1 }, localPosts: 0, localComments: 0 },
+  usage: { users: { total: 1 }, localPosts: state.outbox.length, localComments: 0 },
 }));
+
+// --- sending ------------------------------------------------------------------------------
+
+function actorUri(ctx) {
+  return ctx.getActorUri(IDENTIFIER).href;
+}
+
+/** Records `json` (an activity, its object too when embedded) as the peer's own. */
+function remember(json) {
+  state.objects.set(json.id, json);
+  if (json.object && typeof json.object === "object" && json.object.id) {
+    state.objects.set(json.object.id, { "@context": AS_CONTEXT, ...json.object });
+  }
+  state.outbox.push(json);
+}
+
+/** The inbox of `recipient` (an actor IRI), unless `to` names it already. */
+async function recipientOf(ctx, recipient, to) {
+  if (recipient == null && to == null) throw new Error("recipient or to is needed");
+  if (to != null) {
+    return { id: new URL(recipient ?? to), inboxId: new URL(to) };
+  }
+  const actor = await ctx.lookupObject(recipient, { documentLoader });
+  if (actor == null || actor.inboxId == null) {
+    throw new Error(`cannot resolve the inbox of ${recipient}`);
+  }
+  return actor;
+}
+
+/** Signs and POSTs `json` to one recipient through Fedify (RFC 9421 first, then
+ * draft-cavage after a 4xx); throws if the delivery fails. */
+async function sendTo(ctx, recipient, json) {
+  const activity = await Activity.fromJsonLd(json, ctx);
+  remember(json);
+  await ctx.sendActivity({ identifier: IDENTIFIER }, recipient, activity, {
+    preferSharedInbox: false,
+  });
+  return activity;
+}
+
+// --- the inbox --------------------------------------------------------------------------
+
+async function record(ctx, activity) {
+  let json = null;
+  try {
+    json = await activity.toJsonLd({ format: "compact" });
+  } catch (error) {
+    json = { error: String(error) };
+  }
+  const id = activity.id?.href ?? null;
+  const entry = {
+    id,
+    type: json?.type ?? activity.constructor.name,
+    actor: activity.actorId?.href ?? null,
+    object: activity.objectId?.href ?? null,
+    recipient: ctx.recipient,
+    // Fedify only calls inbox listeners once the signature is verified and
+    // the key belongs to the activity's actor (no skipSignatureVerification).
+    verified: true,
+    receivedAt: new Date().toISOString(),
+    json,
+    raw: id == null ? null : (state.raw.get(id) ?? null),
+  };
+  state.activities.push(entry);
+  return entry;
+}
+
+async function onFollow(ctx, follow) {
+  if (follow.objectId?.href !== actorUri(ctx)) return;
+  const follower = await follow.getActor(ctx);
+  if (follower?.id == null || follower.inboxId == null) {
+    throw new Error(`cannot resolve the follower ${follow.actorId?.href}`);
+  }
+  state.followers.set(follower.id.href, {
+    inbox: follower.inboxId.href,
+    sharedInbox: follower.endpoints?.sharedInbox?.href ?? null,
+  });
+  const accept = {
+    "@context": AS_CONTEXT,
+    id: newId("accepts"),
+    type: "Accept",
+    actor: actorUri(ctx),
+    object: await follow.toJsonLd({ format: "compact" }),
+    to: [follower.id.href],
+  };
+  delete accept.object["@context"];
+  try {
+    await sendTo(ctx, follower, accept);
+  } catch (error) {
+    note(`Accept of ${follow.id?.href} to ${follower.inboxId.href}`, error);
+  }
+}
+
+async function onUndo(ctx, undo) {
+  let object = null;
+  try {
+    object = await undo.getObject(ctx);
+  } catch (error) {
+    note(`Undo ${undo.id?.href}: cannot read its object`, error);
+  }
+  if (object instanceof Follow && undo.actorId != null) {
+    state.followers.delete(undo.actorId.href);
+  }
+}
+
+function onAnswer(activity, verdict) {
+  const followId = activity.objectId?.href;
+  for (const [actor, follow] of state.following) {
+    if (follow.follow === followId || actor === activity.actorId?.href) {
+      follow.state = verdict;
+    }
+  }
+}
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
   .on(Activity, async (ctx, activity) => {
-    let json = null;
-    try {
-      json = await activity.toJsonLd({ format: "compact" });
-    } catch (error) {
-      json = { error: String(error) };
-    }
-    state.activities.push({
-      id: activity.id?.href ?? null,
-      type: json?.type ?? activity.constructor.name,
-      actor: activity.actorId?.href ?? null,
-      object: activity.objectId?.href ?? null,
-      recipient: ctx.recipient,
-      // Fedify only calls inbox listeners once the signature is verified and
-      // the key belongs to the activity's actor (no skipSignatureVerification).
-      verified: true,
-      receivedAt: new Date().toISOString(),
-      json,
-    });
-    if (activity instanceof Follow && activity.actorId != null) {
-      const follower = await activity.getActor(ctx);
-      if (follower?.inboxId != null) {
-        state.followers.set(follower.id.href, follower.inboxId.href);
-        await ctx.sendActivity(
-          { identifier: IDENTIFIER },
-          follower,
-          new Accept({
-            id: new URL(`${ORIGIN}/activities/${crypto.randomUUID()}`),
-            actor: ctx.getActorUri(IDENTIFIER),
-            object: activity,
-          }),
-        );
-      }
-    }
-  });
+    await record(ctx, activity);
+    if (activity instanceof Follow) await onFollow(ctx, activity);
+    else if (activity instanceof Undo) await onUndo(ctx, activity);
+    else if (activity instanceof Accept) onAnswer(activity, "accepted");
+    else if (activity instanceof Reject) onAnswer(activity, "rejected");
+  })
+  .onError((_ctx, error) => note("inbox listener", error));
 
-const documentLoader = getDocumentLoader({ allowPrivateAddress: true });
+// --- the control API ----------------------------------------------------------------------
 
 function signatureFormat(headers) {
   if (headers.has("signature-input")) return "rfc9421";
@@ -130,51 +320,16 @@ function signatureFormat(headers) {
   return null;
 }
 
-async function readBody(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new Error("body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function toRequest(req, body) {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-  }
-  const method = req.method ?? "GET";
-  return new Request(new URL(req.url ?? "/", ORIGIN), {
-    method,
-    headers,
-    body: method === "GET" || method === "HEAD" ? undefined : body,
-  });
-}
-
-async function writeResponse(res, response) {
-  const headers = {};
-  response.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  res.writeHead(response.status, headers);
-  res.end(Buffer.from(await response.arrayBuffer()));
-}
-
-function json(res, status, value) {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(value));
-}
-
 function actorInfo() {
-  const ctx = federation.createContext(new URL(ORIGIN), undefined);
-  const actor = ctx.getActorUri(IDENTIFIER).href;
+  const ctx = context();
+  const actor = actorUri(ctx);
   return {
     id: actor,
     inbox: ctx.getInboxUri(IDENTIFIER).href,
     sharedInbox: ctx.getInboxUri().href,
+    outbox: ctx.getOutboxUri(IDENTIFIER).href,
+    followers: ctx.getFollowersUri(IDENTIFIER).href,
+    following: ctx.getFollowingUri(IDENTIFIER).href,
     keyId: `${actor}#main-key`,
     origin: ORIGIN,
   };
@@ -189,11 +344,10 @@ async function rsaKeyId(ctx) {
 }
 
 function completeActivity(ctx, activity) {
-  const actor = ctx.getActorUri(IDENTIFIER).href;
   return {
-    "@context": "https://www.w3.org/ns/activitystreams",
+    "@context": AS_CONTEXT,
     id: `${ORIGIN}/activities/${crypto.randomUUID()}`,
-    actor,
+    actor: actorUri(ctx),
     ...activity,
   };
 }
@@ -204,7 +358,7 @@ function completeActivity(ctx, activity) {
 // goes through ctx.sendActivity, which tries RFC 9421 first and falls back
 // to draft-cavage on a 4xx.
 async function controlSend(payload) {
-  const ctx = federation.createContext(new URL(ORIGIN), undefined);
+  const ctx = context();
   const to = new URL(payload.to);
   const spec = payload.spec ?? "double-knock";
   const activityJson = completeActivity(ctx, payload.activity ?? {});
@@ -253,53 +407,236 @@ async function controlSend(payload) {
 
 // POST /_control/follow {actor, inbox?}: the peer follows a remote actor.
 async function controlFollow(payload) {
-  const ctx = federation.createContext(new URL(ORIGIN), undefined);
-  const actorUrl = new URL(payload.actor);
-  let inbox = payload.inbox ? new URL(payload.inbox) : null;
-  if (inbox == null) {
-    const remote = await ctx.lookupObject(actorUrl.href, { documentLoader });
-    if (remote == null || remote.inboxId == null) {
-      throw new Error(`cannot resolve the inbox of ${actorUrl.href}`);
-    }
-    inbox = remote.inboxId;
+  const ctx = context();
+  const target = payload.actor;
+  const recipient = await recipientOf(ctx, target, payload.inbox ?? null);
+  const follow = {
+    "@context": AS_CONTEXT,
+    id: newId("follows"),
+    type: "Follow",
+    actor: actorUri(ctx),
+    object: target,
+    to: [target],
+  };
+  state.following.set(target, { follow: follow.id, state: "pending" });
+  await sendTo(ctx, recipient, follow);
+  return { sent: true, id: follow.id };
+}
+
+// POST /_control/unfollow {actor, inbox?}: Undo of the peer's Follow.
+async function controlUnfollow(payload) {
+  const ctx = context();
+  const followed = state.following.get(payload.actor);
+  if (followed == null) throw new Error(`the peer does not follow ${payload.actor}`);
+  const recipient = await recipientOf(ctx, payload.actor, payload.inbox ?? null);
+  const follow = { ...state.objects.get(followed.follow) };
+  delete follow["@context"];
+  const undo = {
+    "@context": AS_CONTEXT,
+    id: newId("undos"),
+    type: "Undo",
+    actor: actorUri(ctx),
+    object: follow,
+    to: [payload.actor],
+  };
+  await sendTo(ctx, recipient, undo);
+  state.following.delete(payload.actor);
+  return { sent: true, id: undo.id };
+}
+
+function noteJson(ctx, payload, cc) {
+  const json = {
+    id: newId("notes"),
+    type: "Note",
+    attributedTo: actorUri(ctx),
+    content: payload.content ?? "",
+    published: now(),
+    to: [PUBLIC],
+    cc,
+  };
+  if (payload.inReplyTo) json.inReplyTo = payload.inReplyTo;
+  if (payload.name) json.name = payload.name;
+  if (payload.tag) json.tag = payload.tag;
+  return json;
+}
+
+function createJson(ctx, object) {
+  return {
+    "@context": AS_CONTEXT,
+    id: newId("creates"),
+    type: "Create",
+    actor: actorUri(ctx),
+    published: object.published,
+    to: object.to,
+    cc: object.cc,
+    object,
+  };
+}
+
+// POST /_control/reply {inReplyTo, content, recipient, to?}: Create(Note inReplyTo)
+// addressed to the public, cc the replied-to author and the peer's followers.
+async function controlReply(payload) {
+  const ctx = context();
+  const recipient = await recipientOf(ctx, payload.recipient, payload.to ?? null);
+  const cc = [ctx.getFollowersUri(IDENTIFIER).href];
+  if (payload.recipient) cc.unshift(payload.recipient);
+  const create = createJson(ctx, noteJson(ctx, payload, cc));
+  await sendTo(ctx, recipient, create);
+  return { sent: true, id: create.id, note: create.object.id };
+}
+
+// POST /_control/like {object, recipient, to?}: a Like as Mastodon sends it (no
+// addressing).  POST /_control/announce {object, recipient, to?}: a public Announce.
+async function controlLikeOrAnnounce(kind, payload) {
+  const ctx = context();
+  const recipient = await recipientOf(ctx, payload.recipient, payload.to ?? null);
+  const json = {
+    "@context": AS_CONTEXT,
+    id: newId(kind === "Like" ? "likes" : "announces"),
+    type: kind,
+    actor: actorUri(ctx),
+    object: payload.object,
+  };
+  if (kind === "Announce") {
+    json.published = now();
+    json.to = [PUBLIC];
+    json.cc = [payload.recipient, ctx.getFollowersUri(IDENTIFIER).href].filter(Boolean);
   }
-  const follow = new Follow({
-    id: new URL(`${ORIGIN}/activities/${crypto.randomUUID()}`),
-    actor: ctx.getActorUri(IDENTIFIER),
-    object: actorUrl,
-  });
-  await ctx.sendActivity(
-    { identifier: IDENTIFIER },
-    { id: actorUrl, inboxId: inbox },
-    follow,
-    { preferSharedInbox: false },
+  await sendTo(ctx, recipient, json);
+  return { sent: true, id: json.id };
+}
+
+// POST /_control/undo {activity, recipient, to?}: Undo of an activity the peer sent.
+async function controlUndo(payload) {
+  const ctx = context();
+  const original = state.objects.get(payload.activity);
+  if (original == null) throw new Error(`the peer never sent ${payload.activity}`);
+  const recipient = await recipientOf(ctx, payload.recipient, payload.to ?? null);
+  const object = { ...original };
+  delete object["@context"];
+  const undo = {
+    "@context": AS_CONTEXT,
+    id: newId("undos"),
+    type: "Undo",
+    actor: actorUri(ctx),
+    object,
+  };
+  if (original.to) undo.to = original.to;
+  if (original.cc) undo.cc = original.cc;
+  await sendTo(ctx, recipient, undo);
+  return { sent: true, id: undo.id };
+}
+
+// POST /_control/publish {content, sharedInbox?}: Create(Note) delivered to every
+// follower (one POST per shared inbox unless sharedInbox is false), as Fedify does.
+async function controlPublish(payload) {
+  const ctx = context();
+  const create = createJson(
+    ctx,
+    noteJson(ctx, payload, [ctx.getFollowersUri(IDENTIFIER).href]),
   );
-  return { sent: true, id: follow.id.href };
+  const activity = await Activity.fromJsonLd(create, ctx);
+  remember(create);
+  await ctx.sendActivity({ identifier: IDENTIFIER }, "followers", activity, {
+    preferSharedInbox: payload.sharedInbox ?? true,
+  });
+  return {
+    sent: true,
+    id: create.id,
+    note: create.object.id,
+    followers: [...state.followers.keys()],
+  };
+}
+
+const CONTROLS = {
+  send: controlSend,
+  follow: controlFollow,
+  unfollow: controlUnfollow,
+  reply: controlReply,
+  like: (payload) => controlLikeOrAnnounce("Like", payload),
+  announce: (payload) => controlLikeOrAnnounce("Announce", payload),
+  undo: controlUndo,
+  publish: controlPublish,
+};
+
+// --- HTTP ---------------------------------------------------------------------------------
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toRequest(req, body) {
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+  }
+  const method = req.method ?? "GET";
+  return new Request(new URL(req.url ?? "/", ORIGIN), {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : body,
+  });
+}
+
+async function writeResponse(res, response) {
+  const headers = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+function json(res, status, value) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(value));
 }
 
 async function handleControl(req, res, path, body) {
-  if (req.method === "GET" && path === "/_control/inbox") {
-    return json(res, 200, {
-      activities: state.activities,
-      requests: state.requests,
-    });
+  const name = path.slice("/_control/".length);
+  if (req.method === "GET") {
+    switch (name) {
+      case "inbox":
+        return json(res, 200, {
+          activities: state.activities,
+          requests: state.requests,
+          errors: state.errors,
+        });
+      case "actor":
+        return json(res, 200, actorInfo());
+      case "followers":
+        return json(
+          res,
+          200,
+          Object.fromEntries(
+            [...state.followers].map(([id, where]) => [id, where.inbox]),
+          ),
+        );
+      case "following":
+        return json(res, 200, Object.fromEntries(state.following));
+      case "outbox":
+        return json(res, 200, state.outbox);
+      case "keys":
+        return json(res, 200, {
+          rsa: await exportJwk(keys.rsa.publicKey),
+          ed25519: await exportJwk(keys.ed25519.publicKey),
+        });
+    }
   }
-  if (req.method === "GET" && path === "/_control/actor") {
-    return json(res, 200, actorInfo());
-  }
-  if (req.method === "GET" && path === "/_control/followers") {
-    return json(res, 200, Object.fromEntries(state.followers));
-  }
-  if (req.method === "GET" && path === "/_control/keys") {
-    return json(res, 200, {
-      rsa: await exportJwk(keys.rsa.publicKey),
-      ed25519: await exportJwk(keys.ed25519.publicKey),
-    });
-  }
-  if (req.method === "POST" && path === "/_control/reset") {
+  if (req.method === "POST" && name === "reset") {
     state.activities.length = 0;
     state.requests.length = 0;
+    state.errors.length = 0;
+    state.raw.clear();
     state.followers.clear();
+    state.following.clear();
     return json(res, 200, { reset: true });
   }
   let payload;
@@ -308,17 +645,55 @@ async function handleControl(req, res, path, body) {
   } catch {
     return json(res, 400, { error: "invalid JSON" });
   }
+  const control = req.method === "POST" ? CONTROLS[name] : undefined;
+  if (control === undefined) {
+    return json(res, 404, { error: `no control endpoint ${req.method} ${path}` });
+  }
   try {
-    if (req.method === "POST" && path === "/_control/send") {
-      return json(res, 200, await controlSend(payload));
-    }
-    if (req.method === "POST" && path === "/_control/follow") {
-      return json(res, 200, await controlFollow(payload));
-    }
+    return json(res, 200, await control(payload));
   } catch (error) {
+    note(`control ${name}`, error);
     return json(res, 502, { error: String(error?.stack ?? error) });
   }
-  return json(res, 404, { error: `no control endpoint ${req.method} ${path}` });
+}
+
+/** Logs a request to an inbox: format, Fedify's verdict on the signature, raw JSON. */
+async function recordInboxRequest(request, path, body) {
+  let verification;
+  try {
+    const result = await verifyRequestDetailed(request.clone(), {
+      documentLoader,
+    });
+    verification = result.verified
+      ? { verified: true, keyId: result.key.id?.href ?? null }
+      : {
+        verified: false,
+        reason: result.reason.type,
+        keyId: result.reason.keyId?.href ?? null,
+      };
+  } catch (error) {
+    verification = { verified: false, reason: String(error) };
+  }
+  let activityId = null;
+  let raw = null;
+  try {
+    raw = JSON.parse(body.toString("utf8"));
+    activityId = raw?.id ?? null;
+  } catch {
+    // not JSON: Fedify answers it
+  }
+  if (activityId != null) state.raw.set(activityId, raw);
+  const entry = {
+    path,
+    format: signatureFormat(request.headers),
+    headers: Object.fromEntries(request.headers),
+    activityId,
+    verification,
+    status: null,
+    receivedAt: new Date().toISOString(),
+  };
+  state.requests.push(entry);
+  return entry;
 }
 
 const server = createServer(async (req, res) => {
@@ -331,43 +706,11 @@ const server = createServer(async (req, res) => {
     const request = toRequest(req, body);
     const isInboxPost =
       req.method === "POST" && (path === "/inbox" || path.endsWith("/inbox"));
-    let record = null;
-    if (isInboxPost) {
-      // Fedify's own verdict on the signature, independent of the listener.
-      let verification;
-      try {
-        const result = await verifyRequestDetailed(request.clone(), {
-          documentLoader,
-        });
-        verification = result.verified
-          ? { verified: true, keyId: result.key.id?.href ?? null }
-          : {
-            verified: false,
-            reason: result.reason.type,
-            keyId: result.reason.keyId?.href ?? null,
-          };
-      } catch (error) {
-        verification = { verified: false, reason: String(error) };
-      }
-      let activityId = null;
-      try {
-        activityId = JSON.parse(body.toString("utf8")).id ?? null;
-      } catch {
-        // not JSON: Fedify answers it
-      }
-      record = {
-        path,
-        format: signatureFormat(request.headers),
-        headers: Object.fromEntries(request.headers),
-        activityId,
-        verification,
-        status: null,
-        receivedAt: new Date().toISOString(),
-      };
-      state.requests.push(record);
-    }
+    const entry = isInboxPost
+      ? await recordInboxRequest(request, path, body)
+      : null;
     const response = await federation.fetch(request, { contextData: undefined });
-    if (record != null) record.status = response.status;
+    if (entry != null) entry.status = response.status;
     await writeResponse(res, response);
   } catch (error) {
     console.error(error);
