@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import current_app
 
 from federation.activities import ActivityHandler
+from federation.delivery import DeliveryQueue, open_queue
 from store.accounts import Accounts
 from store.base import TripleStore
 from store.private import PrivateStore
@@ -29,6 +31,12 @@ class Platform:
     @property
     def base_url(self) -> str:
         return self.settings.base_url
+
+    @cached_property
+    def deliveries(self) -> DeliveryQueue:
+        """This process's outbound delivery queue (COMMUNECTER_QUEUE_URL, else SQLite in
+        the data directory), opened on first use."""
+        return open_queue(self.settings.queue_url, self.settings.data_dir)
 
 
 def platform() -> Platform:
