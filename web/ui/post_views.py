@@ -22,6 +22,7 @@ from ontology import AS, CC, CCT
 from store.queries import query
 from web.pages import page_renderer
 from web.platform import platform
+from web.ui.moderation import hides, visible
 from web.ui.session import current_account
 
 NOBODY = URIRef("urn:communecter:nobody")
@@ -87,7 +88,7 @@ def wall_view(wall: str, size: int | None = None) -> WallView:
         size = _int(request.args.get("posts"), WALL_SIZE) if request else WALL_SIZE
     size = max(1, min(size, MAX_WALL_SIZE))
     rows = site.store.select(query("post_wall_posts", wall=URIRef(wall), limit=size + 1))
-    posts = _items(rows, "post")
+    posts = visible(_items(rows, "post"))  # not what the viewer blocks or mutes
     more = len(posts) > size
     posts = posts[:size]
     _threads(posts)
@@ -125,7 +126,7 @@ def _threads(roots: list[Item]) -> None:
     roots_of: dict[str, str] = {}
     for row in rows:
         iri = str(row["comment"])
-        if iri in by_iri:
+        if iri in by_iri or hides(str(row.get("author") or "")):
             continue
         by_iri[iri] = _items([row], "comment")[0]
         parents[iri] = str(row["parent"])

@@ -43,6 +43,7 @@ from store import feeds
 from store.feeds import FEED_SECTIONS, Item, Node
 from web.pages import get_locale_name, page_renderer, render_generic_page
 from web.platform import platform
+from web.ui.moderation import hide_in_feed, hides
 from web.ui.session import current_account, protect
 from web.ui.territory_view import (
     LEVEL_LABELS,
@@ -178,7 +179,8 @@ def render(iri: str, graph: Graph) -> str:
     sections = view.types or list(FEED_SECTIONS)
     limit = SINGLE_SECTION_LIMIT if len(view.types) == 1 else SECTION_LIMIT
     perimeter = tree.perimeter(view.perimeter.iri)
-    feed = feeds.territory_feed(store, perimeter, now, view.themes, sections, limit)
+    feed = hide_in_feed(feeds.territory_feed(store, perimeter, now, view.themes, sections,
+                                             limit))  # not what the viewer blocks or mutes
     shown = {item.iri for items in feed.values() for item in items}
     nearby = None
     if len(shown) < QUIET_BELOW:
@@ -203,7 +205,8 @@ def _nearby(tree: feeds.TerritoryTree, view: View, sections: list[str], limit: i
     for node in tree.chain(view.perimeter.iri)[1:]:
         feed = feeds.territory_feed(store, tree.perimeter(node.iri), now, view.themes,
                                     sections, limit)
-        feed = {name: [i for i in items if i.iri not in shown] for name, items in feed.items()}
+        feed = {name: [i for i in items if i.iri not in shown]
+                for name, items in hide_in_feed(feed).items()}
         if any(feed.values()):
             return node, feed
     return None
@@ -265,7 +268,8 @@ def stream(code: str) -> Response:
                     if item.iri in sent or item.created is None or item.created < since:
                         continue
                     sent.add(item.iri)
-                    if item.section not in sections or not _still_relevant(item, now):
+                    if item.section not in sections or not _still_relevant(item, now) \
+                            or hides(item.author):
                         continue
                     yield _event(item, helpers)
                     last_word = time.monotonic()

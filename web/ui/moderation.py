@@ -1,0 +1,361 @@
+"""Moderation of the federation, for people: instance domain blocks, personal blocks and
+mutes, and what they hide (the rules themselves: federation/moderation.py).
+
+Pages and routes (every form carries the session's CSRF token):
+  GET  /moderation/domains            instance admins: the domain policies and a form to add
+  POST /moderation/domains            host, policy (reject | silence), reason → set
+  POST /moderation/domains/remove     host → removed
+  GET  /blocks                        a person's blocks and mutes, a form to add one
+  POST /blocks                        kind (block | mute), target (actor IRI, @handle,
+                                      user@host or domain), next → added
+  POST /blocks/remove                 kind, target, next → undone
+
+The reports' queue stays at /moderation (web/ui/posts.py); reports received from other
+servers (`federation.moderation.record_report`, called by the inbox on a Flag) join it, and
+the template global `moderation_origin(report_id)` says which server sent one.
+
+What is hidden from whom — `hides(author)` and `visible(items)`, for whoever builds a wall,
+a thread or a feed (web/ui/post_views.py, web/ui/territory.py): the viewer's blocks and
+mutes (an actor or its whole domain), the actors of rejected domains, and those of
+silenced domains unless the viewer follows them. Computed once per request.
+
+Person pages show block/mute buttons with the macro templates/moderation/_person.html:
+  {% from "moderation/_person.html" import person_actions %}{{ person_actions(iri) }}
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
+
+from federation import moderation
+from federation.activities import Activity
+from federation.errors import ActivityRefused
+from federation.handlers import blocks as block_rules
+from federation.handlers.follows import followers_of, following_of
+from web.platform import platform
+from web.ui.session import current_account, protect
+
+bp = Blueprint("moderation", __name__)
+protect(bp.name)
+
+T = TypeVar("T")
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    app: Flask = state.app
+    site = app.extensions["communecter"]
+    block_rules.wire(site.activities, site.private)
+    app.add_template_global(person_state, "moderation_person_state")
+    app.add_template_global(origin_of, "moderation_origin")
+
+
+# --- what is hidden from the viewer --------------------------------------------------------
+
+
+@dataclass
+class Hidden:
+    """Whose content one viewer does not see (see the module's docstring)."""
+
+    base_host: str
+    viewer: str | None
+    targets: set[str] = field(default_factory=set)
+    rejected: set[str] = field(default_factory=set)
+    silenced: set[str] = field(default_factory=set)
+    _following: set[str] | None = None
+
+    def hides(self, author: str | None) -> bool:
+        if not author:
+            return False
+        if moderation.matches(self.targets, author):
+            return True
+        if not (self.rejected or self.silenced):
+            return False
+        host = moderation.host_of(author)
+        if not host or host == self.base_host:
+            return False
+        if moderation.covered(host, self.rejected):
+            return True
+        return moderation.covered(host, self.silenced) and author not in self.following()
+
+    def following(self) -> set[str]:
+        if self._following is None:
+            self._following = set()
+            if self.viewer:
+                with contextlib.suppress(Exception):  # no following list: follows nobody
+                    self._following = set(following_of(platform().activities, self.viewer))
+        return self._following
+
+
+def hidden() -> Hidden:
+    """The viewer's Hidden, once per request (an empty one outside requests)."""
+    site = platform()
+    base_host = moderation.host_of(site.base_url)
+    if not has_request_context():
+        return Hidden(base_host, None)
+    if "moderation_hidden" not in g:
+        account = current_account()
+        viewer = account.actor if account else None
+        g.moderation_hidden = Hidden(
+            base_host, viewer, moderation.hidden_for(site.private, viewer),
+            moderation.hosts_with_policy(site.private, "reject"),
+            moderation.hosts_with_policy(site.private, "silence"))
+    found: Hidden = g.moderation_hidden
+    return found
+
+
+def hides(author: str | None) -> bool:
+    """Whether the viewer of this request must not see what `author` wrote."""
+    return hidden().hides(author)
+
+
+def visible(items: list[T], attribute: str = "author") -> list[T]:
+    """The items (posts, comments, feed items…) whose author the viewer may see."""
+    found = hidden()
+    if not (found.targets or found.rejected or found.silenced):
+        return items
+    return [item for item in items if not found.hides(getattr(item, attribute, None))]
+
+
+def hide_in_feed(feed: dict[str, list[T]]) -> dict[str, list[T]]:
+    """A territory feed (sections of items) without what the viewer may not see."""
+    return {name: visible(items) for name, items in feed.items()}
+
+
+# --- domain policies (instance administrators) -------------------------------------------
+
+
+def _admin() -> Any:
+    account = current_account()
+    if account is None:
+        return None, redirect(_login_url())
+    if not account.is_admin:
+        abort(403, _("Réservé aux administrateurs de l'instance."))
+    return account, None
+
+
+@bp.get("/moderation/domains")
+def domains() -> Any:
+    _account, refused = _admin()
+    if refused is not None:
+        return refused
+    return _domains_page(None, request.args.get("host", ""), "", 200)
+
+
+def _domains_page(error: str | None, host: str, reason: str, status: int) -> Any:
+    site = platform()
+    return render_template("moderation/domains.html", policies=moderation.domain_policies(
+        site.private), error=error, host=host, reason=reason), status
+
+
+@bp.post("/moderation/domains")
+def add_domain() -> Any:
+    account, refused = _admin()
+    if refused is not None:
+        return refused
+    host = request.form.get("host", "").strip()
+    policy = request.form.get("policy", "")
+    reason = request.form.get("reason", "")
+    if policy not in moderation.POLICIES:
+        return _domains_page(_("Choisissez « rejeter » ou « restreindre »."), host, reason, 400)
+    try:
+        host = moderation.set_domain_policy(platform().private, host, policy, reason,
+                                            by=account.actor)
+    except ValueError:
+        return _domains_page(_("« %(host)s » n'est pas un nom de domaine.", host=host[:100]),
+                             host, reason, 400)
+    flash(_("Règle enregistrée pour %(host)s.", host=host), "info")
+    return redirect(url_for("moderation.domains"), 303)
+
+
+@bp.post("/moderation/domains/remove")
+def remove_domain() -> Any:
+    _account, refused = _admin()
+    if refused is not None:
+        return refused
+    host = request.form.get("host", "")
+    with contextlib.suppress(ValueError):
+        moderation.set_domain_policy(platform().private, host, None)
+    flash(_("Règle retirée pour %(host)s.", host=host[:100]), "info")
+    return redirect(url_for("moderation.domains"), 303)
+
+
+def origin_of(report_id: int) -> str | None:
+    """The server a report came from (None: a local report)."""
+    found = moderation.report_origins(platform().private, [report_id]).get(report_id)
+    return found[0] if found else None
+
+
+# --- personal blocks and mutes ------------------------------------------------------------
+
+
+@bp.get("/blocks")
+def filters() -> Any:
+    account = current_account()
+    if account is None:
+        return redirect(_login_url())
+    return _filters_page(account.actor, None, request.args.get("target", ""), 200)
+
+
+def _filters_page(person: str, error: str | None, target: str, status: int) -> Any:
+    from web.ui.post_views import labels
+
+    site = platform()
+    blocked = sorted(moderation.blocks(site.private, person))
+    muted = sorted(moderation.mutes(site.private, person))
+    names = labels({t for t in blocked + muted if "://" in t})
+    return render_template("moderation/blocks.html", blocked=blocked, muted=muted,
+                           names=names, error=error, target=target), status
+
+
+@bp.post("/blocks")
+def add_filter() -> Any:
+    account = current_account()
+    if account is None:
+        return redirect(_login_url())
+    kind = request.form.get("kind", "")
+    typed = request.form.get("target", "").strip()
+    if kind not in moderation.FILTER_KINDS:
+        return _filters_page(account.actor, _("Choisissez « bloquer » ou « masquer »."),
+                             typed, 400)
+    site = platform()
+    try:
+        target = _resolve(typed)
+        if kind == "block":
+            target = moderation.block(site.private, account.actor, target)
+            _cut_follows(account.actor, target)
+        else:
+            target = moderation.mute(site.private, account.actor, target)
+    except ValueError as error:
+        message = str(error) if str(error).startswith(("«", "@")) else _(
+            "Indiquez l'adresse d'une personne (@pseudo, pseudo@serveur, URL) ou un nom de "
+            "domaine.")
+        return _filters_page(account.actor, message, typed, 400)
+    if kind == "block":
+        flash(_("%(who)s est bloqué·e.", who=_name(target)), "info")
+    else:
+        flash(_("%(who)s est masqué·e.", who=_name(target)), "info")
+    return _back()
+
+
+@bp.post("/blocks/remove")
+def remove_filter() -> Any:
+    account = current_account()
+    if account is None:
+        return redirect(_login_url())
+    kind = request.form.get("kind", "")
+    target = request.form.get("target", "")
+    site = platform()
+    if kind == "block":
+        moderation.unblock(site.private, account.actor, target)
+        flash(_("%(who)s n'est plus bloqué·e.", who=_name(target)), "info")
+    elif kind == "mute":
+        moderation.unmute(site.private, account.actor, target)
+        flash(_("%(who)s n'est plus masqué·e.", who=_name(target)), "info")
+    return _back()
+
+
+def person_state(iri: str) -> dict[str, bool]:
+    """For the person-page macro: is someone logged in, is it that person, and do they
+    block / mute this actor?"""
+    account = current_account()
+    if account is None or account.actor == iri:
+        return {"viewer": account is not None, "self": account is not None,
+                "blocked": False, "muted": False}
+    site = platform()
+    return {"viewer": True, "self": False,
+            "blocked": iri in moderation.blocks(site.private, account.actor),
+            "muted": iri in moderation.mutes(site.private, account.actor)}
+
+
+def _resolve(typed: str) -> str:
+    """An actor IRI (or a domain) from what a person typed: an IRI, @handle (local),
+    user@host (WebFinger, or local when the host is ours), or a domain."""
+    site = platform()
+    text = typed.strip()
+    if text.startswith(("http://", "https://")) or not text:
+        return text
+    handle = text.removeprefix("acct:").removeprefix("@")
+    if "@" not in handle:
+        if "." in handle or ":" in handle:
+            return handle  # a domain
+        return _local(handle, typed)
+    user, host = handle.rsplit("@", 1)
+    if moderation.normalize_host(host) == moderation.host_of(site.base_url):
+        return _local(user, typed)
+    try:
+        from federation import webfinger_client
+    except ImportError as error:  # no remote look-up on this instance
+        raise ValueError(_("« %(who)s » est introuvable.", who=typed[:100])) from error
+    try:
+        return webfinger_client.resolve(handle,
+                                        allow_private=site.settings.allow_private_addresses)
+    except webfinger_client.LookupFailed as error:
+        raise ValueError(_("« %(who)s » est introuvable.", who=typed[:100])) from error
+
+
+def _local(slug: str, typed: str) -> str:
+    from federation.actors import actor_for_username
+
+    site = platform()
+    found = actor_for_username(site.store, site.base_url, slug)
+    if not found:
+        raise ValueError(_("« %(who)s » est introuvable.", who=typed[:100]))
+    return found
+
+
+def _cut_follows(person: str, target: str) -> None:
+    """A block ends the follows between the two (both ways); for a domain, its actors'
+    follows of the person."""
+    handler = platform().activities
+    pairs: list[tuple[str, str]] = []
+    if "://" in target:
+        pairs = [(target, person), (person, target)]
+    else:
+        with contextlib.suppress(Exception):
+            pairs = [(f, person) for f in followers_of(handler, person)
+                     if moderation.matches({target}, f)]
+    for follower, followed in pairs:
+        with contextlib.suppress(ActivityRefused, ValueError):
+            handler.apply(Activity("Undo", follower, followed, content="Follow"))
+
+
+def _name(target: str) -> str:
+    if "://" not in target:
+        return target
+    from web.ui.post_views import labels
+
+    found = labels({target}).get(target)
+    return found.name if found else target
+
+
+def _back() -> Any:
+    from web.ui.post_forms import safe_next
+
+    wanted = request.form.get("next", "")
+    return redirect(safe_next(wanted, url_for("moderation.filters")), 303)
+
+
+def _login_url() -> str:
+    try:
+        return url_for("accounts.login", next=request.full_path.rstrip("?"))
+    except BuildError:
+        return "/login"
+
