@@ -11,6 +11,7 @@ actor document publishes.
 from __future__ import annotations
 
 import threading
+import weakref
 from datetime import UTC, datetime
 
 from federation.keys import generate_key_pair
@@ -75,3 +76,16 @@ class ActorKeys:
             return None
         private_pem = row[0] if isinstance(row[0], bytes) else str(row[0]).encode()
         return private_pem, str(row[1])
+
+
+_SHARED: weakref.WeakKeyDictionary[PrivateStore, ActorKeys] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def keys_for(private: PrivateStore) -> ActorKeys:
+    """The process's one ActorKeys for this private store (its cache is shared)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(private)
+        if found is None:
+            found = _SHARED[private] = ActorKeys(private)
+        return found
