@@ -18,6 +18,7 @@ from web.negotiation import HTML, JSONLD, NotAcceptable, choose, serialize, want
 from web.pages import get_locale_name
 from web.platform import platform
 from web.ui import element_views as views
+from web.ui import remote as remote_ui
 from web.ui.element_support import _current, _iri, _message, _path
 
 
@@ -94,9 +95,13 @@ def _plain_collection(owner: str, iri: str, title: str) -> Any:
         for person in items:
             graph.add((URIRef(owner), SCHEMA.attendee, URIRef(person)))
     known = views.names(items)
+    remote = remote_ui.remote_labels(items)  # remote followers, attendees, follows
     rows = sorted(({"href": _path(i), "name": views.display_name(i, known),
-                    "detail": _kind_label(known.get(i))} for i in items if i in known),
+                    "detail": _kind_label(known.get(i))} for i in items
+                   if i in known and i not in remote),
                   key=lambda r: r["name"].lower())
+    rows += sorted(({"href": r.href, "name": r.name, "detail": f"@{r.handle}"}
+                    for r in remote.values()), key=lambda r: r["name"].lower())
     return _collection_response(owner, iri, graph_to_ntriples(graph), title, rows)
 
 

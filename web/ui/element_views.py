@@ -20,6 +20,7 @@ from ontology import AS, CC, CONTAINER_BY_CLASS, GEO, SCHEMA, THEMES, label
 from store.queries import query
 from web.pages import get_locale_name
 from web.platform import platform
+from web.ui import remote as remote_ui
 from web.ui.element_forms import CATEGORIES, EVENT_KINDS, KINDS, STAGES, safe_url
 
 ROLE_LABELS = {"admin": _l("Administrateur·rice"), "contributor": _l("Contributeur·rice"),
@@ -292,9 +293,13 @@ def element_view(iri: str, graph: Graph, account: Any) -> ElementView:
         view.sub_events = [Link(str(r["event"]), str(r["name"]), _href(str(r["event"])))
                            for r in subs]
     known = names(linked | people)
+    remote_people = remote_ui.remote_labels(people)  # remote attendees, followers…
 
     def link(value: Any) -> Link:
         text = str(value)
+        if text in remote_people:
+            found = remote_people[text]
+            return Link(text, f"{found.name} (@{found.handle})", found.href)
         return Link(text, display_name(text, known), _href(text))
 
     zone = zone_for(_text(graph, subject, CC.territory) or None)

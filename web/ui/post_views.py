@@ -22,6 +22,7 @@ from ontology import AS, CC, CCT
 from store.queries import query
 from web.pages import page_renderer
 from web.platform import platform
+from web.ui import remote as remote_ui
 from web.ui.moderation import hides, visible
 from web.ui.session import current_account
 
@@ -50,6 +51,10 @@ class Item:
     depth: int = 0
     replies: list[Item] = field(default_factory=list)
     pictures: list[tuple[str, str]] = field(default_factory=list)  # (URL, alternative text)
+    shares: int = 0
+    remote: bool = False  # a remote reply: shown, but no local like/reply/delete forms
+    author_handle: str = ""  # user@host of a remote author (web/ui/remote.py)
+    author_href: str = ""  # the remote author's page here; local authors: their IRI
 
     @property
     def slug(self) -> str:
@@ -169,6 +174,7 @@ def _decorate(roots: list[Item], viewer: str | None, wall_editors: set[str],
         item.author_name = names[item.author].name if item.author in names else item.author
         item.can_delete = bool(viewer) and (
             viewer == item.author or viewer in wall_editors or moderator)
+    remote_ui.decorate_items(everything)  # remote authors' handles, shares
 
 
 def _pictures(posts: list[str]) -> dict[str, list[tuple[str, str]]]:

@@ -287,9 +287,11 @@ def _fetch_outbox(remote: RemoteObjects, graph: Graph, actor: str) -> None:
 def _lookup_page(query_text: str = "", error: str | None = None, status: int = 200) -> Any:
     me = current_account().actor  # type: ignore[union-attr]
     followed = [i for i in follows.following_of(platform().activities, me) if is_remote(i)]
-    labels = remote_labels(followed)
-    accounts = sorted((labels.get(i) or RemoteLabel(i, i, i) for i in followed),
-                      key=lambda label: label.handle.lower())
+    pending = [i for i in _pending_of(me) if i not in followed]
+    labels = remote_labels([*followed, *pending])
+    accounts = sorted(((labels.get(i) or RemoteLabel(i, i, i), i in pending)
+                       for i in [*followed, *pending]),
+                      key=lambda entry: entry[0].handle.lower())
     body = render_template("remote/lookup.html", q=query_text, error=error, accounts=accounts,
                            posts=remote_posts(followed, FEED_POSTS))
     return Response(body, status, content_type="text/html; charset=utf-8")
@@ -356,12 +358,23 @@ def profile() -> Any:
 
 
 def follow_status(person: str, actor: str) -> str:
-    """"following", "pending" (Accept awaited) or "none"."""
+    """"following", "pending" (the remote server's Accept is awaited) or "none"."""
     handler = platform().activities
-    if actor not in follows.following_of(handler, person):
-        return "none"
-    pending = getattr(follows, "is_pending", None)
-    return "pending" if pending is not None and pending(handler, person, actor) else "following"
+    if actor in follows.following_of(handler, person):
+        return "following"
+    return "pending" if _pending_of(person, actor) else "none"
+
+
+def _pending_of(person: str, actor: str | None = None) -> list[str]:
+    """The remote actors `person` asked to follow, not accepted yet (federation/handlers/
+    follows.py keeps them in the private store; [] where it cannot tell)."""
+    handler = platform().activities
+    try:
+        if actor is not None:
+            return [actor] if follows.is_pending(handler, person, actor) else []
+        return follows.pending_follows_of(handler, person)
+    except (AttributeError, ActivityRefused):
+        return []
 
 
 def _follow_activity(kind: str) -> Any:
@@ -407,3 +420,27 @@ def follow() -> Any:
 @login_required
 def unfollow() -> Any:
     return _follow_activity("unfollow")
+
+
+# --- remote people in local threads -----------------------------------------------------
+
+
+def decorate_items(items: list[Any]) -> None:
+    """For the thread items of web/ui/post_views.py: remote authors' names, handles and
+    pages here, how many shared each item, and which items are remote replies."""
+    if not items:
+        return
+    labels = remote_labels({i.author for i in items if i.author})
+    rows = platform().store.select(query("remote_share_counts",
+                                         objects=[URIRef(i.iri) for i in items]))
+    shares = {str(r["object"]): int(r["shares"]) for r in rows}
+    for item in items:
+        item.shares = shares.get(item.iri, 0)
+        item.remote = is_remote(item.iri)
+        label = labels.get(item.author)
+        if label is not None:
+            item.author_name, item.author_handle = label.name, label.handle
+            item.author_href = label.href
+        elif item.author and is_remote(item.author):
+            item.author_name = item.author_name or item.author
+            item.author_href = profile_href(item.author)

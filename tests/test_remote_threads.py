@@ -1,0 +1,155 @@
+"""Remote people in local pages: a reply from another server shows in the thread of the
+local post with the author's handle (linking to their page here and to the original), its
+HTML sanitised; remote likes and shares count; a remote participant counts on the event
+page; the posts of a followed remote account reach the person's fediverse feed, and only
+the public ones.
+
+The remote side is a loopback server (tests/remote_peer.py) serving a real actor
+document; the remote activities are the ones the inbox applies (federation/inbound.py):
+the object's graph as federation.remote.RemoteObjects makes it, through the one handler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ontology import CC
+from tests.elements_support import BASE, Site, create, make_user
+from tests.remote_peer import EVIL, RemotePeer
+
+
+@pytest.fixture
+def fed(tmp_path: Path) -> Iterator[tuple[Site, RemotePeer]]:
+    """An in-process site that may reach loopback (as COMMUNECTER_ALLOW_PRIVATE_ADDRESSES
+    does), with La Réunion's territories, and a remote server."""
+    from store.private import PrivateStore
+    from web.app import create_app
+    from web.operations import import_territories
+    from web.settings import Settings
+
+    settings = Settings(base_url=BASE, data_dir=tmp_path, store="memory",
+                        allow_private_addresses=True)
+    app = create_app(settings, private=PrivateStore(None))
+    import_territories(settings, "reunion", app.extensions["communecter"].store)
+    with RemotePeer() as peer:
+        yield Site(app), peer
+
+
+def remote_objects(site: Site) -> Any:
+    from federation.remote import RemoteObjects
+
+    platform = site.platform
+    return RemoteObjects(platform.store, platform.private, platform.base_url,
+                         allow_private=True)
+
+
+def remote_create(site: Site, peer: RemotePeer, note: dict) -> None:
+    """What the inbox does with a verified Create from the peer."""
+    from federation.activities import Activity
+
+    graph = remote_objects(site).graph_of({"@context": ["https://www.w3.org/ns/activitystreams"],
+                                           **note})
+    site.platform.activities.apply(Activity("Create", peer.actor, note["id"], graph=graph))
+
+
+def html(client: Any, path: str) -> str:
+    response = client.get(path.replace(BASE, ""), headers={"Accept": "text/html"})
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def post_on_own_wall(user: Any, content: str) -> str:
+    response = user.post("/posts/new", {"wall": user.actor, "content": content})
+    match = re.search(r"#post-([0-9a-z-]+)$", response.headers.get("Location", ""))
+    assert response.status_code == 303 and match, response.get_data(as_text=True)[:500]
+    return f"{BASE}/posts/{match.group(1)}"
+
+
+def test_a_remote_reply_shows_in_the_thread_with_the_remote_handle(fed) -> None:
+    site, peer = fed
+    alice = make_user(site, "alice", name="Alice Payet")
+    post = post_on_own_wall(alice, "Qui vient au marché forain samedi ?")
+    remote_objects(site).fetch(peer.actor)  # the inbox caches the signer's actor
+    reply = peer.add_note("r1", EVIL, "2026-11-23T08:00:00Z", in_reply_to=post)
+    remote_create(site, peer, reply)
+    answer = peer.add_note("r2", "<p>Moi aussi !</p>", "2026-11-23T09:00:00Z",
+                           in_reply_to=reply["id"])
+    remote_create(site, peer, answer)
+
+    for viewer in (alice.client, site.app.test_client()):
+        page = html(viewer, post)
+        assert "Salut" in page and "voisins" in page and "Moi aussi" in page
+        assert f"@{peer.handle}" in page
+        assert "Someone Elsewhere" in page
+        assert f'href="/fediverse/account?iri={peer.actor}"' in page
+        assert f'href="{reply["id"]}"' in page  # the original
+        assert "<script" not in page.split("<main", 1)[1]
+        assert "alert(" not in page and "onerror" not in page
+    # no local form acts on a remote reply (its path is not one of ours)
+    assert "/posts/r1/" not in html(alice.client, post)
+    # the wall shows the thread too
+    wall = html(alice.client, "/persons/alice")
+    assert f"@{peer.handle}" in wall and "Moi aussi" in wall
+
+
+def test_remote_likes_and_shares_count_on_the_post(fed) -> None:
+    from federation.activities import Activity
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    post = post_on_own_wall(alice, "Nettoyage de la plage dimanche")
+    remote_objects(site).fetch(peer.actor)
+    handler = site.platform.activities
+    handler.apply(Activity("Like", peer.actor, post))
+    handler.apply(Activity("Announce", peer.actor, post))
+    alice.post(post.replace(BASE, "") + "/like")
+    page = html(alice.client, post)
+    assert "2 j'aime" in page
+    assert "1 partage" in page
+
+
+def test_a_remote_participant_counts_on_the_event_page(fed) -> None:
+    from federation.activities import Activity
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    event = create(site, alice.actor, "events", "kabar", CC.Event, "Kabar au jardin")
+    remote_objects(site).fetch(peer.actor)
+    site.platform.activities.apply(Activity("Join", peer.actor, event))
+    alice.post("/events/kabar/join")
+    page = html(alice.client, "/events/kabar")
+    assert "Participant·es (2" in page
+    assert f"Someone Elsewhere (@{peer.handle})" in page
+    assert f'href="/fediverse/account?iri={peer.actor}"' in page
+    listed = html(alice.client, "/events/kabar/attendees")
+    assert "Someone Elsewhere" in listed and f"@{peer.handle}" in listed
+
+
+def test_posts_of_followed_remote_accounts_reach_the_fediverse_feed(fed) -> None:
+    from federation.activities import Activity
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    bob = make_user(site, "bob")
+    remote_objects(site).fetch(peer.actor)
+    response = alice.post("/fediverse/follow", {"iri": peer.actor})
+    assert response.status_code == 303
+    assert "en attente" in html(alice.client, "/fediverse")
+    site.platform.activities.apply(Activity("Accept", peer.actor, alice.actor,
+                                            content="Follow"))
+    remote_create(site, peer, peer.add_note("n1", "<p>Vélorution jeudi soir</p>",
+                                            "2026-11-24T18:00:00Z"))
+    remote_create(site, peer, peer.add_note("n2", "<p>Entre nous seulement</p>",
+                                            "2026-11-24T19:00:00Z",
+                                            to=[f"{peer.actor}/followers"]))
+    feed = html(alice.client, "/fediverse")
+    assert "Vélorution jeudi soir" in feed and f"@{peer.handle}" in feed
+    assert "Entre nous seulement" not in feed  # not public
+    assert "en attente" not in feed
+    # bob follows nobody: nothing from the remote account in his feed
+    assert "Vélorution" not in html(bob.client, "/fediverse")
