@@ -168,6 +168,11 @@ class FedifyPeer:
     def reset(self) -> None:
         self._control("POST", "reset")
 
+    def refuse(self, *formats: str) -> None:
+        """The peer's inboxes answer 401 to deliveries signed in these formats (`CAVAGE`,
+        `RFC9421`), as a server knowing only the other one would; `refuse()` ends it."""
+        self._control("POST", "refuse", {"formats": list(formats)})
+
     def send(self, to: str, activity: dict, spec: str = DOUBLE_KNOCK,
              recipient: str | None = None) -> dict:
         """Have the peer sign `activity` (its actor, id and context filled in) and POST it

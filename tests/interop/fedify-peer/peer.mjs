@@ -60,6 +60,7 @@ const state = {
   outbox: [], // JSON of every activity the peer sent, newest last
   objects: new Map(), // id -> JSON of every object and activity the peer made
   raw: new Map(), // activity id -> the JSON that reached an inbox
+  refuse: new Set(), // signature formats the inboxes answer 401 to (before Fedify)
 };
 
 const keys = {
@@ -343,13 +344,25 @@ async function rsaKeyId(ctx) {
   return { keyId: rsa.keyId, privateKey: rsa.privateKey };
 }
 
+const KIND_OF_TYPE = Object.fromEntries(
+  Object.entries(KINDS).map(([kind, cls]) => [cls.name, kind]),
+);
+
+/** The activity with the peer's context, actor and a dereferenceable id filled in (an
+ * embedded Note without an id gets one too). */
 function completeActivity(ctx, activity) {
-  return {
+  const kind = KIND_OF_TYPE[activity.type];
+  const json = {
     "@context": AS_CONTEXT,
-    id: `${ORIGIN}/activities/${crypto.randomUUID()}`,
+    id: kind ? newId(kind) : `${ORIGIN}/activities/${crypto.randomUUID()}`,
     actor: actorUri(ctx),
     ...activity,
   };
+  const object = json.object;
+  if (object && typeof object === "object" && object.type === "Note" && !object.id) {
+    json.object = { id: newId("notes"), attributedTo: json.actor, ...object };
+  }
+  return json;
 }
 
 // POST /_control/send {to, activity, spec?, recipient?}
@@ -362,6 +375,7 @@ async function controlSend(payload) {
   const to = new URL(payload.to);
   const spec = payload.spec ?? "double-knock";
   const activityJson = completeActivity(ctx, payload.activity ?? {});
+  remember(activityJson);
   if (spec === "double-knock") {
     const activity = await Activity.fromJsonLd(activityJson, ctx);
     const recipient = {
@@ -631,6 +645,7 @@ async function handleControl(req, res, path, body) {
     }
   }
   if (req.method === "POST" && name === "reset") {
+    state.refuse.clear();
     state.activities.length = 0;
     state.requests.length = 0;
     state.errors.length = 0;
@@ -644,6 +659,12 @@ async function handleControl(req, res, path, body) {
     payload = JSON.parse(body.toString("utf8") || "{}");
   } catch {
     return json(res, 400, { error: "invalid JSON" });
+  }
+  if (req.method === "POST" && name === "refuse") {
+    // {formats: ["rfc9421" | "draft-cavage-http-signatures-12", …]}: the inboxes answer
+    // 401 to deliveries signed so, as a server that only knows the other format would.
+    state.refuse = new Set(payload.formats ?? []);
+    return json(res, 200, { refuse: [...state.refuse] });
   }
   const control = req.method === "POST" ? CONTROLS[name] : undefined;
   if (control === undefined) {
@@ -709,6 +730,11 @@ const server = createServer(async (req, res) => {
     const entry = isInboxPost
       ? await recordInboxRequest(request, path, body)
       : null;
+    if (entry != null && state.refuse.has(entry.format)) {
+      entry.status = 401;
+      entry.refused = true;
+      return json(res, 401, { error: `signatures in ${entry.format} are refused` });
+    }
     const response = await federation.fetch(request, { contextData: undefined });
     if (entry != null) entry.status = response.status;
     await writeResponse(res, response);

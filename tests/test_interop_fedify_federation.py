@@ -1,0 +1,520 @@
+"""Federation end to end with a real third-party ActivityPub server: Fedify 2.3.6 on
+loopback (tests/interop/fedify-peer), against the production server (`communecter serve`).
+
+What the issue's "Must show" asks, each seen from the side a user would notice it:
+1. the Fedify actor finds a local organization by WebFinger and follows it: the server
+   Accepts (Fedify's inbox records the Accept) and the organization's followers list it;
+2. a post and an event published here reach Fedify as signed Create activities that its
+   inbox accepted (it verified the signature): a Note with the post's text, an Event with
+   Mobilizon's fields; a post on the organization's wall is announced by the organization
+   to its followers (FEP-1b12);
+3. Fedify's reply, Like and Announce of a local post show on the post's page (the remote
+   handle in the thread, the like and share counts);
+4. a local citizen follows the Fedify actor from the web app: Fedify receives the Follow
+   and Accepts; what Fedify then publishes to its followers shows in the citizen's feed;
+5. signatures both ways and in both formats: Fedify verifies our draft-cavage and RFC 9421
+   signatures (our queue double-knocks when a peer refuses one), we verify its.
+
+Fedify resolves acct: handles over https only, so the WebFinger look-up is done here over
+http and Fedify is handed the actor URL. Deliveries are asynchronous: everything is polled
+(at most ~20 s), nothing waits forever.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from tests.conftest import Server, start_server, stop_server
+from tests.interop.fedify import CAVAGE, RFC9421, FedifyPeer, node_available, webfinger
+
+pytestmark = pytest.mark.skipif(not node_available(), reason="needs node and npm")
+
+ENV = {"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1"}
+AP_JSON = "application/activity+json"
+CC = "https://w3id.org/communecter/ns#"
+AS = "https://www.w3.org/ns/activitystreams#"
+SCHEMA = "http://schema.org/"
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+PASSWORD = "un mot de passe assez long"
+COMMUNE = "97411"  # Saint-Denis, La Réunion
+WAIT = 20.0
+
+T = TypeVar("T")
+
+
+# --- the two servers --------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Our server, the Fedify peer, and what the scenarios share."""
+
+    server: Server
+    peer: FedifyPeer
+    org: str = ""
+    sessions: dict[str, requests.Session] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return self.server.base_url
+
+    @property
+    def host(self) -> str:
+        return self.base.split("://", 1)[1]
+
+    def person(self, handle: str) -> str:
+        return f"{self.base}/persons/{handle}"
+
+    @property
+    def peer_handle(self) -> str:
+        return f"peer@127.0.0.1:{self.peer.port}"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    data_dir: Path = tmp_path_factory.mktemp("interop-federation") / "data"
+    data_dir.mkdir()
+    with FedifyPeer() as peer:
+        server = start_server(data_dir, env=ENV)
+        try:
+            server.cli("import-territories")
+            for handle in ("alice", "bob"):
+                server.tokens[handle] = server.cli("token", "create", handle,
+                                                   "--create").split()[-1]
+            running = World(server, peer)
+            running.org = ldp_create(running, "organizations", "alice", "amis-du-barachois", (
+                f'<> a <{CC}Association> ; <{AS}name> "Les Amis du Barachois" ;\n'
+                f'   <{AS}summary> "Une association de quartier à Saint-Denis." ;\n'
+                f"   <{CC}territory> <{running.base}/territories/{COMMUNE}> ."))
+            yield running
+        finally:
+            stop_server(server)
+            log = data_dir.parent / f"server-{server.base_url.rsplit(':', 1)[1]}.log"
+            if log.exists():  # shown by pytest when a test failed
+                print("--- server log (tail) ---\n", log.read_text(errors="replace")[-6000:])
+            print("--- peer log (tail) ---\n", peer.log())
+
+
+# --- helpers: our server ----------------------------------------------------------------
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = WAIT,
+             detail: Callable[[], object] | None = None) -> T:
+    """Polls `probe` until it returns something truthy; fails saying `what` did not happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            extra = f"\n{detail()}" if detail is not None else ""
+            raise AssertionError(f"within {timeout} s: {what}{extra}")
+        time.sleep(0.2)
+
+
+def ldp_create(world: World, container: str, who: str, slug: str, turtle: str) -> str:
+    response = requests.post(f"{world.base}/{container}/", data=turtle.encode(), timeout=30,
+                             headers={**world.server.auth(who), "Content-Type": "text/turtle",
+                                      "Slug": slug})
+    assert response.status_code == 201, (response.status_code, response.text[:2000])
+    return response.headers["Location"]
+
+
+def get_as2(url: str, **params: str) -> dict:
+    response = requests.get(url, params=params or None, headers={"Accept": AP_JSON},
+                            timeout=10)
+    assert response.status_code == 200, (url, response.status_code, response.text[:1000])
+    assert "json" in response.headers.get("Content-Type", ""), response.headers
+    return response.json()
+
+
+def collection_items(url: str, limit: int = 20) -> list[str]:
+    """Every item id of an (Ordered)Collection, from its `first` page along `next`."""
+    items: list[str] = []
+    collection = get_as2(url)
+    page: Any = collection.get("first", collection)
+    for _ in range(limit):
+        if page is None:
+            break
+        if isinstance(page, str):
+            page = get_as2(page)
+        for item in page.get("orderedItems", page.get("items", [])) or []:
+            items.append(item if isinstance(item, str) else item.get("id"))
+        page = page.get("next")
+    return items
+
+
+def session_of(world: World, handle: str) -> requests.Session:
+    """A browser-like session of `handle`, logged in with a password through /login."""
+    if handle in world.sessions:
+        return world.sessions[handle]
+    from argon2 import PasswordHasher
+
+    from store.accounts import Accounts
+    from store.private import PrivateStore
+
+    email = f"{handle}@example.org"
+    accounts = Accounts(PrivateStore(world.server.data_dir / "private.sqlite3"))
+    account = accounts.by_email(email) or accounts.create(
+        email, world.person(handle), f"{world.base}/territories/{COMMUNE}")
+    accounts.update(account.id, password_hash=PasswordHasher().hash(PASSWORD),
+                    confirmed=account.created)
+    session = requests.Session()
+    done = session.post(f"{world.base}/login", timeout=10, allow_redirects=False, data={
+        "csrf_token": csrf_of(session, f"{world.base}/login"), "method": "password",
+        "email": email, "password": PASSWORD})
+    assert done.status_code in (302, 303), (done.status_code, done.text[:1000])
+    world.sessions[handle] = session
+    return session
+
+
+def csrf_of(session: requests.Session, url: str) -> str:
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200, (url, page.status_code)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {url}"
+    return html.unescape(match.group(1))
+
+
+def post_on_wall(world: World, handle: str, wall: str, content: str) -> str:
+    """`handle` posts on `wall` through the web form, as in a browser; the post's IRI."""
+    session = session_of(world, handle)
+    token = csrf_of(session, f"{world.base}/posts/new?wall={wall}")
+    response = session.post(f"{world.base}/posts/new", allow_redirects=False, timeout=30,
+                            data={"wall": wall, "content": content, "csrf_token": token})
+    location = response.headers.get("Location", "")
+    match = re.search(r"#post-([0-9a-z-]+)$", location)
+    assert response.status_code == 303 and match, (response.status_code, response.text[:1000])
+    return f"{world.base}/posts/{match.group(1)}"
+
+
+def page_of(url: str, session: requests.Session | None = None) -> str:
+    response = (session or requests).get(url, headers={"Accept": "text/html"}, timeout=10)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.text
+
+
+def likes_shown(page: str) -> int | None:
+    match = re.search(r'class="likes">\s*(\d+)', page)
+    return int(match.group(1)) if match else None
+
+
+def shares_shown(page: str) -> int | None:
+    """The share (Announce, "boost") count the page shows, whatever its wording."""
+    match = re.search(r'class="[^"]*\bshares?\b[^"]*">\s*(\d+)', page)
+    return int(match.group(1)) if match else None
+
+
+# --- helpers: the peer --------------------------------------------------------------------
+
+
+def delivered(world: World, predicate: Callable[[dict], bool], what: str) -> dict:
+    """The activity that Fedify's inbox listener accepted and that matches `predicate`."""
+    return wait_for(what, lambda: next((a for a in world.peer.activities() if predicate(a)),
+                                       None),
+                    detail=lambda: world.peer.inbox())
+
+
+def raw_object(activity: dict) -> dict:
+    """The object of the activity as it arrived (Fedify's own record drops what its
+    vocabulary does not know, such as Mobilizon's properties)."""
+    raw = activity.get("raw") or {}
+    found = raw.get("object")
+    assert isinstance(found, dict), f"the object is not embedded: {raw}"
+    return found
+
+
+def requests_for(world: World, activity_id: str) -> list[dict]:
+    return [r for r in world.peer.requests() if r["activityId"] == activity_id]
+
+
+def assert_verified_by_fedify(world: World, activity: dict) -> dict:
+    """Fedify verified the signature of the request that brought `activity` (its own
+    verdict, logged before its inbox answered) and answered 2xx."""
+    accepted = [r for r in requests_for(world, activity["id"]) if r["status"] in (200, 202)]
+    assert accepted, f"no accepted request for {activity['id']}: {world.peer.requests()}"
+    verification = accepted[-1]["verification"]
+    assert verification["verified"] is True, verification
+    assert verification["keyId"].split("#")[0] == activity["actor"], verification
+    assert activity["verified"] is True
+    return accepted[-1]
+
+
+def content_of(obj: dict) -> str:
+    content = obj.get("content") or ""
+    if not content and isinstance(obj.get("contentMap"), dict):
+        content = " ".join(obj["contentMap"].values())
+    return content
+
+
+# --- shared steps -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def org_followed(world: World) -> dict:
+    """Scenario 1's steps: the peer follows the organization found by WebFinger."""
+    slug = world.org.rsplit("/", 1)[-1]
+    actor = webfinger(world.base, slug)
+    assert actor == world.org
+    world.peer.follow(actor)
+    return world.peer.wait_for_following(actor, timeout=WAIT)
+
+
+@pytest.fixture(scope="module")
+def alice_followed(world: World) -> dict:
+    """The peer follows the citizen alice too (found by WebFinger)."""
+    actor = webfinger(world.base, "alice")
+    assert actor == world.person("alice")
+    world.peer.follow(actor)
+    return world.peer.wait_for_following(actor, timeout=WAIT)
+
+
+# --- 1. Fedify follows a local organization ------------------------------------------------
+
+
+def test_fedify_follows_an_organization_found_by_webfinger(world: World, org_followed) -> None:
+    peer = world.peer
+    actor = get_as2(world.org)
+    assert actor["id"] == world.org
+    assert actor["type"] in ("Organization", "Group"), actor
+    assert actor["preferredUsername"] == "amis-du-barachois"
+    assert actor["inbox"] and actor["followers"] and actor["publicKey"]["owner"] == world.org
+    # the server Accepted, signed by the organization, and Fedify took it
+    accept = delivered(world, lambda a: a["type"] == "Accept" and a["actor"] == world.org,
+                       "the organization's Accept reached Fedify")
+    assert accept["object"] == org_followed["follow"], accept
+    assert_verified_by_fedify(world, accept)
+    assert peer.following()[world.org]["state"] == "accepted"
+    # the organization's followers collection lists the Fedify actor
+    wait_for("the followers collection lists the Fedify actor",
+             lambda: peer.actor_url in collection_items(actor["followers"]),
+             detail=lambda: get_as2(actor["followers"]))
+    # and the WebFinger handle round-trips from the actor document
+    assert webfinger(world.base, actor["preferredUsername"]) == world.org
+
+
+# --- 2. a post and an event reach Fedify ----------------------------------------------------
+
+
+def test_a_post_reaches_fedify_as_a_signed_create_note(world: World, alice_followed) -> None:
+    text = f"Nettoyage du Barachois samedi, venez nombreux ! {uuid.uuid4().hex[:6]}"
+    post = post_on_wall(world, "alice", world.person("alice"), text)
+    create = delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+                       f"Fedify accepted a Create of {post}")
+    assert create["actor"] == world.person("alice")
+    note = raw_object(create)
+    assert note["type"] == "Note" and note["id"] == post
+    assert text.split(" !")[0] in html.unescape(content_of(note))
+    assert note["attributedTo"] == world.person("alice")
+    audience = [*(note.get("to") or []), *(note.get("cc") or [])]
+    assert PUBLIC in audience, note
+    assert_verified_by_fedify(world, create)
+
+
+def test_a_post_on_the_organization_wall_is_announced_to_its_followers(
+        world: World, org_followed, alice_followed) -> None:
+    """FEP-1b12: the organization (acting as a group) shares its members' posts."""
+    text = f"Assemblée générale jeudi à la case {uuid.uuid4().hex[:6]}"
+    post = post_on_wall(world, "alice", world.org, text)
+
+    def shares_post(activity: dict) -> bool:
+        if activity["actor"] != world.org or activity["type"] != "Announce":
+            return False
+        raw = activity.get("raw") or {}
+        inner = raw.get("object")
+        if isinstance(inner, dict):  # Announce(Create(Note)) or Announce(Note)
+            target = inner.get("object", inner)
+            return (target.get("id") if isinstance(target, dict) else target) == post \
+                or inner.get("id") == post
+        return inner == post
+
+    announce = delivered(world, shares_post, f"the organization announced {post}")
+    assert_verified_by_fedify(world, announce)
+
+
+def test_an_event_reaches_fedify_as_a_mobilizon_event(world: World, org_followed) -> None:
+    place = ldp_create(world, "places", "alice", f"case-{uuid.uuid4().hex[:6]}", (
+        f'<> a <{CC}PointOfInterest> ; <{AS}name> "Case du Barachois" ;\n'
+        f'   <{SCHEMA}streetAddress> "2 rue de Paris" ;\n'
+        f'   <{GEO}lat> -20.8789 ; <{GEO}long> 55.4481 ;\n'
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    event = ldp_create(world, "events", "alice", f"nettoyage-{uuid.uuid4().hex[:6]}", (
+        f'<> a <{CC}Event> ; <{AS}name> "Nettoyage du Barachois" ;\n'
+        f'   <{AS}content> "Gants et sacs fournis." ;\n'
+        f'   <{AS}startTime> "2026-12-19T08:00:00+04:00"^^<{XSD}dateTime> ;\n'
+        f'   <{AS}endTime> "2026-12-19T12:00:00+04:00"^^<{XSD}dateTime> ;\n'
+        f"   <{SCHEMA}maximumAttendeeCapacity> 30 ;\n"
+        f"   <{AS}location> <{place}> ;\n"
+        f"   <{AS}attributedTo> <{world.org}> ;\n"
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    create = delivered(world, lambda a: a["type"] == "Create" and a["object"] == event,
+                       f"Fedify accepted a Create of the event {event}")
+    assert_verified_by_fedify(world, create)
+    obj = raw_object(create)
+    assert obj["type"] == "Event", obj
+    assert obj["name"] == "Nettoyage du Barachois"
+    assert "Gants et sacs fournis." in content_of(obj)
+    assert obj["attributedTo"] == world.org
+    assert obj["startTime"].startswith(("2026-12-19T08:00:00+04:00", "2026-12-19T04:00:00Z"))
+    assert obj["endTime"].startswith(("2026-12-19T12:00:00+04:00", "2026-12-19T08:00:00Z"))
+    location = obj["location"]
+    assert isinstance(location, dict) and location["type"] == "Place", location
+    assert location["name"] == "Case du Barachois"
+    address = location["address"]
+    assert isinstance(address, dict) and address["type"] == "PostalAddress", address
+    assert address["streetAddress"] == "2 rue de Paris"
+    # Mobilizon's extensions
+    assert obj["joinMode"] in ("free", "restricted", "invite"), obj
+    assert obj["maximumAttendeeCapacity"] == 30
+    assert obj["participantCount"] == 0
+    assert obj["isOnline"] is False
+    assert obj.get("timezone"), obj
+    assert obj.get("status") in ("CONFIRMED", "TENTATIVE", "CANCELLED", None)
+
+
+# --- 3. Fedify's reply, Like and Announce show on the page -------------------------------------
+
+
+def test_replies_likes_and_shares_from_fedify_show_on_the_post_page(world: World) -> None:
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", world.person("alice"),
+                        f"Qui connaît un bon réparateur de vélos ? {uuid.uuid4().hex[:6]}")
+    before = page_of(post)
+    assert likes_shown(before) == 0
+    reply_text = f"Essayez l'atelier du Butor, de la part de Fedify {uuid.uuid4().hex[:6]}"
+    reply = peer.reply(post, f"<p>{reply_text}</p>", recipient=alice)
+    page = wait_for("the reply shows in the post's thread",
+                    lambda: (lambda text: text if reply_text in text else None)(page_of(post)))
+    assert world.peer_handle in page, "the reply is not attributed to the remote handle"
+    thread = get_as2(post)
+    assert thread["id"] == post
+    peer.like(post, recipient=alice)
+    wait_for("the like count moves to 1", lambda: likes_shown(page_of(post)) == 1,
+             detail=lambda: page_of(post))
+    shares_before = shares_shown(page_of(post)) or 0
+    peer.announce(post, recipient=alice)
+    wait_for("the share count moves", lambda: (shares_shown(page_of(post)) or 0)
+             == shares_before + 1, detail=lambda: page_of(post))
+    assert reply["note"].startswith(peer.base_url)
+
+
+def test_fedify_undoes_its_like(world: World) -> None:
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Un like puis plus {uuid.uuid4().hex[:6]}")
+    like = peer.like(post, recipient=alice)
+    wait_for("the like count moves to 1", lambda: likes_shown(page_of(post)) == 1)
+    peer.undo(like["id"], recipient=alice)
+    wait_for("the like count goes back to 0", lambda: likes_shown(page_of(post)) == 0)
+
+
+# --- 4. a local citizen follows the Fedify actor and sees its posts ---------------------------
+
+
+def test_a_citizen_follows_fedify_and_sees_its_posts(world: World) -> None:
+    peer = world.peer
+    bob = world.person("bob")
+    session = session_of(world, "bob")
+    # look the account up by its handle, as a person would, then follow it
+    lookup = session.get(f"{world.base}/fediverse/lookup", params={"q": f"@{world.peer_handle}"},
+                         timeout=30)
+    assert lookup.status_code == 200, (lookup.status_code, lookup.text[:1000])
+    assert "Fedify peer" in lookup.text
+    followed = session.post(f"{world.base}/fediverse/follow", timeout=30, allow_redirects=False,
+                            data={"iri": peer.actor_url,
+                                  "csrf_token": csrf_of(session, lookup.url)})
+    assert followed.status_code in (302, 303), (followed.status_code, followed.text[:1000])
+    follow = delivered(world, lambda a: a["type"] == "Follow" and a["actor"] == bob,
+                       "Fedify accepted bob's Follow")
+    assert follow["object"] == peer.actor_url
+    assert_verified_by_fedify(world, follow)
+    wait_for("Fedify lists bob among its followers", lambda: bob in peer.followers())
+    # Fedify's Accept came back: bob's following collection lists the peer
+    wait_for("bob's following collection lists the Fedify actor",
+             lambda: peer.actor_url in collection_items(get_as2(bob)["following"]),
+             detail=lambda: peer.inbox()["errors"])
+    # what Fedify publishes to its followers shows in bob's feed
+    text = f"Marché forain dimanche au Chaudron {uuid.uuid4().hex[:6]}"
+    published = peer.publish(f"<p>{text}</p>")
+    assert bob in published["followers"]
+    feed = wait_for("Fedify's post shows in bob's feed",
+                    lambda: (lambda t: t if text in t else None)(
+                        page_of(f"{world.base}/fediverse", session)))
+    assert world.peer_handle in feed
+    assert not peer.errors(), peer.errors()
+
+
+# --- 5. signatures both ways, both formats ---------------------------------------------------
+
+
+@pytest.mark.parametrize("refused, expected", [(CAVAGE, RFC9421), (RFC9421, CAVAGE)],
+                         ids=["cavage-refused", "rfc9421-refused"])
+def test_our_queue_double_knocks_and_fedify_verifies_both_formats(
+        world: World, alice_followed, refused: str, expected: str) -> None:
+    """Fedify, told to refuse one format (401, as a peer knowing only the other would),
+    gets the delivery again in the other format, and verifies it."""
+    peer = world.peer
+    peer.refuse(refused)
+    try:
+        text = f"Signé en {expected} {uuid.uuid4().hex[:6]}"
+        post = post_on_wall(world, "alice", world.person("alice"), text)
+        create = delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+                           f"Fedify accepted the Create of {post} in {expected}")
+    finally:
+        peer.refuse()
+    accepted = assert_verified_by_fedify(world, create)
+    assert accepted["format"] == expected
+    formats = [r["format"] for r in requests_for(world, create["id"])]
+    assert formats.count(expected) == 1, formats
+
+
+@pytest.mark.parametrize("spec", [RFC9421, CAVAGE], ids=["rfc9421", "cavage"])
+def test_we_verify_fedify_signatures_in_both_formats(world: World, spec: str) -> None:
+    """Fedify signs a reply with one format only; our inbox verifies it and the reply
+    shows on the page."""
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Répondez en {spec} {uuid.uuid4().hex[:6]}")
+    text = f"Réponse signée {spec} {uuid.uuid4().hex[:6]}"
+    inbox = get_as2(alice)["inbox"]
+    answer = peer.send(inbox, {
+        "type": "Create", "to": [PUBLIC], "cc": [alice],
+        "object": {"type": "Note", "content": f"<p>{text}</p>", "inReplyTo": post,
+                   "to": [PUBLIC], "cc": [alice],
+                   "published": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    }, spec=spec)
+    assert answer["status"] in (200, 202), answer
+    wait_for(f"the reply signed with {spec} shows in the thread",
+             lambda: text in page_of(post))
+
+
+def test_an_unsigned_delivery_is_refused_and_nothing_shows(world: World) -> None:
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Pas de signature {uuid.uuid4().hex[:6]}")
+    inbox = get_as2(alice)["inbox"]
+    text = f"Réponse non signée {uuid.uuid4().hex[:6]}"
+    forged = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{world.peer.actor_url}/creates/{uuid.uuid4()}",
+        "type": "Create", "actor": world.peer.actor_url, "to": [PUBLIC],
+        "object": {"id": f"{world.peer.actor_url}/notes/{uuid.uuid4()}", "type": "Note",
+                   "attributedTo": world.peer.actor_url, "content": text,
+                   "inReplyTo": post, "to": [PUBLIC]},
+    }
+    response = requests.post(inbox, json=forged, headers={"Content-Type": AP_JSON}, timeout=10)
+    assert response.status_code == 401, (response.status_code, response.text[:500])
+    time.sleep(1)
+    assert text not in page_of(post)
