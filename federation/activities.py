@@ -55,7 +55,11 @@ AppliedObserver = Callable[["ActivityHandler", Activity, "Outcome"], None]
 ContentCheck = Callable[["ActivityHandler", str, str, Graph], None]
 _CONTENT_CHECKS: dict[URIRef, list[ContentCheck]] = {}
 _EXTRA_HANDLERS: dict[str, ExtraHandler] = {}
+_BY_OBJECT_TYPE: dict[tuple[str, str], ExtraHandler] = {}
+_REMOTE_HANDLERS: dict[str, ExtraHandler] = {}
 _EDITORS_PROVIDERS: list[EditorsProvider] = []
+#: Graph types that say what an Undo without `content` undoes (its object is that graph).
+_UNDONE_BY_GRAPH_TYPE = {str(AS.Like): "Like", str(AS.Announce): "Announce"}
 
 
 def handles(activity_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
@@ -63,6 +67,34 @@ def handles(activity_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
 
     def register(function: ExtraHandler) -> ExtraHandler:
         _EXTRA_HANDLERS[activity_type] = function
+        return function
+
+    return register
+
+
+def handles_object(activity_type: str,
+                   object_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
+    """Registers the handler of an activity about another activity, by the type of that
+    one: `handles_object("Undo", "Follow")`, `handles_object("Accept", "Follow")`.
+
+    Such an activity names the other activity's type in `content` ("Follow") and its
+    object in `object` (what was followed). An Undo without `content` is an Undo of the
+    graph its object names (a Like, an Announce), else of a Follow.
+    """
+
+    def register(function: ExtraHandler) -> ExtraHandler:
+        _BY_OBJECT_TYPE[(activity_type, object_type)] = function
+        return function
+
+    return register
+
+
+def handles_remote(activity_type: str) -> Callable[[ExtraHandler], ExtraHandler]:
+    """Registers the handler of a Create, Update or Delete whose object is not a resource
+    of this instance (a remote actor's Note arriving in an inbox)."""
+
+    def register(function: ExtraHandler) -> ExtraHandler:
+        _REMOTE_HANDLERS[activity_type] = function
         return function
 
     return register
@@ -125,9 +157,17 @@ class ActivityHandler:
     def _dispatch(self, activity: Activity, now: datetime) -> Outcome:
         core = {"Create": self._create, "Update": self._update, "Delete": self._delete}
         try:
-            if activity.type in core:
+            if activity.type in core and self.is_local(activity.object):
                 return core[activity.type](activity, now)
             _load_handlers()
+            if activity.type in core:
+                remote = _REMOTE_HANDLERS.get(activity.type)
+                if remote is None:
+                    raise Invalid(f"{activity.object} is not a resource of this instance")
+                return remote(self, activity, now)
+            typed = self._typed_handler(activity)
+            if typed is not None:
+                return typed(self, activity, now)
             extra = _EXTRA_HANDLERS.get(activity.type)
             if extra is None:
                 raise Invalid(f"{activity.type} activities are not supported here")
@@ -136,6 +176,28 @@ class ActivityHandler:
             if activity.type == "Create":
                 raise Conflict(f"{activity.object} already exists") from error
             raise Stale("the resource changed since you read it; fetch it again") from error
+
+    def is_local(self, iri: str) -> bool:
+        """Whether the IRI names something of this instance (else a remote one)."""
+        return iri == self.base_url or iri.startswith(self.base_url + "/")
+
+    def _typed_handler(self, activity: Activity) -> ExtraHandler | None:
+        """The handler registered with `handles_object` for this activity, if any."""
+        if not any(kind == activity.type for kind, _ in _BY_OBJECT_TYPE):
+            return None
+        undone = activity.content or ""
+        if not undone and activity.type == "Undo":
+            found = self.store.graph(activity.object) if self.is_local(
+                activity.object) else None
+            undone = "Follow"
+            if found is not None:
+                graph = graph_from_ntriples(found)
+                for kind in graph.objects(URIRef(activity.object), RDF.type):
+                    undone = _UNDONE_BY_GRAPH_TYPE.get(str(kind), undone)
+        handler = _BY_OBJECT_TYPE.get((activity.type, undone))
+        if handler is None and activity.type == "Undo":
+            raise Invalid(f"cannot undo a {undone} here")
+        return handler
 
     def _create(self, activity: Activity, now: datetime) -> Outcome:
         container = container_of(activity.object, self.base_url, territories=True)
@@ -242,10 +304,16 @@ class ActivityHandler:
             raise Invalid("the data does not fit its shape", result)
         self._check_links(graph)
         if activity is not None:
-            _load_handlers()
-            for resource_class in graph.objects(URIRef(activity.object), RDF.type):
-                for check in _CONTENT_CHECKS.get(resource_class, []):  # type: ignore[call-overload]
-                    check(self, activity.actor, activity.object, graph)
+            self.check_content(activity.actor, activity.object, graph)
+
+    def check_content(self, actor: str, iri: str, graph: Graph) -> None:
+        """Runs the domain rules registered for the resource's classes (`checks_content`):
+        the core runs them on every local Create/Update, the remote handlers on remote
+        replies."""
+        _load_handlers()
+        for resource_class in graph.objects(URIRef(iri), RDF.type):
+            for check in _CONTENT_CHECKS.get(resource_class, []):  # type: ignore[call-overload]
+                check(self, actor, iri, graph)
 
     def _check_links(self, graph: Graph) -> None:
         targets = local_links(graph, self.base_url)

@@ -44,13 +44,18 @@ class KeyCache:
         self.remote = remote
         private.ensure_schema(SCHEMA)
 
+    def cached(self, key_id: str) -> ResolvedKey | None:
+        """The key as cached, without fetching."""
+        row = self.private.connection().execute(
+            "SELECT pem, owner FROM remote_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return ResolvedKey(row[0], row[1]) if row is not None else None
+
     def resolve(self, key_id: str, refresh: bool = False) -> ResolvedKey | None:
         """The key and its owner; None when it cannot be found or used."""
         if not refresh:
-            row = self.private.connection().execute(
-                "SELECT pem, owner FROM remote_keys WHERE key_id = ?", (key_id,)).fetchone()
-            if row is not None:
-                return ResolvedKey(row[0], row[1])
+            found = self.cached(key_id)
+            if found is not None:
+                return found
         try:
             found = self._fetch(key_id)
         except RemoteError as error:

@@ -36,13 +36,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from federation.activities import (
-    _EXTRA_HANDLERS,
     Activity,
     ActivityHandler,
     Outcome,
     checks_content,
     editors_provider,
     handles,
+    handles_object,
 )
 from federation.errors import Gone, Invalid, NotAllowed, NotFound
 from federation.resources import container_of, graph_from_ntriples, is_tombstone
@@ -127,30 +127,63 @@ def like(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
     return Outcome(iri, None)
 
 
-_previous_undo = _EXTRA_HANDLERS.get("Undo")
-
-
-@handles("Undo")
+@handles_object("Undo", "Like")
 def undo(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
     """Undo of a Like: the object is the Like itself, or (with content "Like") what was
-    liked, as follows.py does for Follow. Other Undos go to the handler registered before
-    this module (follows.py's), if any."""
-    if activity.content not in (None, "", "Like") and _previous_undo is not None:
-        return _previous_undo(handler, activity, now)  # an Undo of a Follow…
-    like = activity.object
-    if activity.content == "Like" and not like.startswith(f"{handler.base_url}/likes/"):
-        like = like_iri(handler.base_url, activity.actor, activity.object)
-    found = handler.store.graph(like)
+    liked, as follows.py does for Follow."""
+    return _undo_reaction(handler, activity, AS.Like, like_iri, "/likes/")
+
+
+def _undo_reaction(handler: ActivityHandler, activity: Activity, kind: URIRef,
+                   name: Callable[[str, str, str], str], folder: str) -> Outcome:
+    reaction = activity.object
+    if activity.content and not reaction.startswith(f"{handler.base_url}{folder}"):
+        reaction = name(handler.base_url, activity.actor, activity.object)
+    found = handler.store.graph(reaction)
     graph = graph_from_ntriples(found) if found is not None else None
-    subject = URIRef(like)
-    if graph is None or (subject, RDF.type, AS.Like) not in graph:
-        if activity.content != "Like" and _previous_undo is not None:
-            return _previous_undo(handler, activity, now)
-        raise NotFound(f"there is no such Like to undo: {activity.object}")
+    subject = URIRef(reaction)
+    if graph is None or (subject, RDF.type, kind) not in graph:
+        raise NotFound(f"there is no such {kind.rsplit('#', 1)[-1]} to undo: "
+                       f"{activity.object}")
     if str(graph.value(subject, AS.actor)) != activity.actor:
         raise NotAllowed("only the actor of a Like may undo it")
-    handler.store.write(Write(delete=[like]))
-    return Outcome(like, None)
+    handler.store.write(Write(delete=[reaction]))
+    return Outcome(reaction, None)
+
+
+# --- Shares (Announce) --------------------------------------------------------------------
+
+
+def share_iri(base_url: str, actor: str, object_iri: str) -> str:
+    digest = hashlib.sha256(f"{actor}\n{object_iri}".encode()).hexdigest()[:24]
+    return f"{base_url.rstrip('/')}/shares/{digest}"
+
+
+@handles("Announce")
+def announce(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
+    """Shares ("boosts") a post, comment or other resource of this instance: kept as its
+    own graph `{base}/shares/{hash}` (as:Announce, as:actor, as:object), like a Like."""
+    try:
+        container_of(activity.object, handler.base_url)
+    except ValueError:
+        raise Invalid("one may share resources of this instance") from None
+    _existing(handler, activity.object)
+    iri = share_iri(handler.base_url, activity.actor, activity.object)
+    if handler.store.graph(iri) is not None:
+        return Outcome(iri, None)
+    subject = URIRef(iri)
+    graph = Graph(bind_namespaces="none")
+    graph.add((subject, RDF.type, AS.Announce))
+    graph.add((subject, AS.actor, URIRef(activity.actor)))
+    graph.add((subject, AS.object, URIRef(activity.object)))
+    graph.add((subject, AS.published, _timestamp(now)))
+    handler.store.write(Write(replace={iri: graph_to_ntriples(graph)}, expect_absent=[iri]))
+    return Outcome(iri, None)
+
+
+@handles_object("Undo", "Announce")
+def undo_announce(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
+    return _undo_reaction(handler, activity, AS.Announce, share_iri, "/shares/")
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -162,10 +195,25 @@ def flag(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
     reason = (activity.content or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid(f"a report's reason is at most {MAX_REASON} characters")
+    if not handler.is_local(activity.actor):
+        return _remote_flag(handler, activity, reason)
     received = emit(handler, SocialEvent("flag", activity.actor, activity.object,
                                          content=reason))
     if not received:
         raise Invalid("reports cannot be received here (no moderation queue)")
+    return Outcome(activity.object, None)
+
+
+def _remote_flag(handler: ActivityHandler, activity: Activity, reason: str) -> Outcome:
+    """A report from another server goes to the moderators' queue with its origin
+    (federation.moderation.record_report), never to a person's notifications."""
+    from federation import moderation
+    from federation.handler_support import services
+    from federation.inbound_parse import host_of
+
+    private = services(handler).pending.private
+    moderation.record_report(private, activity.actor, [activity.object], reason,
+                             origin_host=host_of(activity.actor))
     return Outcome(activity.object, None)
 
 
@@ -225,10 +273,12 @@ def check_new_post(handler: ActivityHandler, actor: str, iri: str, graph: Graph)
     parent = graph.value(subject, AS.inReplyTo)
     wall = graph.value(subject, CC.wall)
     if parent is not None:
+        if not handler.is_local(actor) and not handler.is_local(str(parent)):
+            return  # a remote answer to a remote reply: its thread was checked on arrival
         parent_graph = _existing(handler, str(parent))
-        if (parent, RDF.type, CC.Post) not in parent_graph:
+        if (parent, RDF.type, CC.Post) not in parent_graph and handler.is_local(actor):
             raise Invalid("comments answer posts or comments")
-        return
+        return  # a remote reply may answer an event or a proposal too (its thread)
     if wall is None:
         raise Invalid("a post is written on a wall (cc:wall) or answers one (as:inReplyTo)")
     if not may_post_on_wall(handler, actor, str(wall)):
