@@ -65,7 +65,7 @@ def check(handler: ActivityHandler, actor: str, owners: set[str]) -> None:
                       "this instance does not accept activities from your server")
     for owner in owners:
         if owner and owner != actor and moderation.blocks_actor(private, owner, actor):
-            raise refusal(NotAllowed, "blocked", "this person has blocked you")
+            raise refusal(NotAllowed, "blocked", "you may not interact with this person")
 
 
 def _author(handler: ActivityHandler, iri: str) -> str | None:
