@@ -360,3 +360,48 @@ def test_a_rejected_domain_can_neither_follow_nor_answer(site) -> None:
     platform.activities.apply(Activity("Follow", "https://welcome.example/u/y", alice))
     followers = platform.store.graph(f"{alice}/followers") or ""
     assert "welcome.example/u/y" in followers and "rejected.example" not in followers
+
+
+# --- every text in English, accessible pages ----------------------------------------------
+
+
+def test_every_moderation_text_has_an_english_translation() -> None:
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for path in [*sorted((root / "web/templates/moderation").glob("*.html")),
+                 root / "web/templates/posts/moderation.html"]:
+        for _, message, _, _ in extract_from_file("jinja2", path, options={"extensions": ""}):
+            found.add(message if isinstance(message, str) else message[0])
+    for _, message, _, _ in extract_from_file("python", root / "web/ui/moderation.py",
+                                              keywords={"_": None}):
+        found.add(message if isinstance(message, str) else message[0])
+    translated: set[str] = set()
+    for catalog in (root / "web/translations/en/LC_MESSAGES").glob("*.po"):
+        with open(catalog, "rb") as handle:
+            for message in read_po(handle, locale="en"):
+                if message.id and message.string:
+                    translated.add(message.id if isinstance(message.id, str) else message.id[0])
+    missing = sorted(found - translated)
+    assert not missing, "untranslated:\n" + "\n".join(missing)
+
+
+def test_the_moderation_pages_pass_axe(instance, page) -> None:
+    """axe-core (as tests/test_accessibility.py runs it) on the pages of this module, for a
+    logged-in administrator: no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.test_accessibility import SERIOUS, describe
+
+    root = instance["root"]
+    page.context.add_cookies([{"name": c.name, "value": c.value or "", "url": root.base}
+                              for c in root.http.cookies])
+    for path in ("/moderation/domains", "/blocks", "/persons/bob", "/moderation"):
+        response = page.goto(root.base + path, wait_until="load")
+        assert response is not None and response.status == 200, path
+        assert page.url == root.base + path, f"{path} went to {page.url} (not logged in?)"
+        serious = [v for v in Axe().run(page).response["violations"]
+                   if v.get("impact") in SERIOUS]
+        assert not serious, f"{path}:\n" + "\n".join(describe(v) for v in serious)
