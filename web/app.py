@@ -44,9 +44,9 @@ def create_app(
 
 
 def _register(app: Flask) -> None:
-    from web import home, inbox, ldp, sparql, vocabulary, wellknown
+    from web import activitypub, home, inbox, ldp, sparql, vocabulary, wellknown
 
-    for module in (home, vocabulary, wellknown, sparql, ldp, inbox):
+    for module in (activitypub, home, vocabulary, wellknown, sparql, ldp, inbox):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HTTPException)

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--query-timeout", type=float, help="SPARQL endpoint time limit, seconds")
     serve.add_argument("--max-body", dest="max_body_bytes", type=int,
                        help="largest request body, bytes")
+    serve.add_argument("--authorized-fetch", action="store_true", default=None,
+                       help="require signed GETs of ActivityPub objects "
+                            "(COMMUNECTER_AUTHORIZED_FETCH)")
     demo = commands.add_parser("demo", help="load La Réunion's territories and demo data")
     _common(demo)
     territories = commands.add_parser("import-territories", help="load official territories")
@@ -55,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {key: getattr(args, key, None) for key in (
         "data_dir", "base_url", "store", "sparql_query_url", "sparql_update_url",
-        "query_timeout", "max_body_bytes")}
+        "query_timeout", "max_body_bytes", "authorized_fetch")}
     return Settings.from_env(**overrides)
 
 

@@ -74,6 +74,30 @@ def _match_ignoring_parameters(request: Request, offered: tuple[str, ...]) -> st
     return None
 
 
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_AS2 = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def wants_activitystreams(request: Request) -> str | None:
+    """The ActivityStreams media type to answer with, when the client prefers one
+    (`application/activity+json`, or JSON-LD with the ActivityStreams profile) at least
+    as much as any other type it names; None otherwise (plain JSON-LD stays Linked Data)."""
+    best_as2, chosen, best_other = 0.0, None, 0.0
+    for value, quality in request.accept_mimetypes:
+        bare = value.split(";", 1)[0].strip().lower()
+        if bare == ACTIVITY_JSON:
+            candidate = ACTIVITY_JSON
+        elif bare == JSONLD and "https://www.w3.org/ns/activitystreams" in value:
+            candidate = LD_JSON_AS2
+        else:
+            if bare != "*/*":
+                best_other = max(best_other, quality)
+            continue
+        if quality > best_as2:
+            best_as2, chosen = quality, candidate
+    return chosen if best_as2 > 0 and best_as2 >= best_other else None
+
+
 def wants_expanded(request: Request) -> bool:
     for value, _quality in request.accept_mimetypes:
         if value.startswith(JSONLD) and EXPANDED_PROFILE in value:

@@ -21,6 +21,7 @@ ENV_NAMES = {
     "queue_url": "COMMUNECTER_QUEUE_URL",
     "smtp_url": "COMMUNECTER_SMTP_URL",
     "allow_private_addresses": "COMMUNECTER_ALLOW_PRIVATE_ADDRESSES",
+    "authorized_fetch": "COMMUNECTER_AUTHORIZED_FETCH",
     "secret_key": "COMMUNECTER_SECRET_KEY",
     "max_body_bytes": "COMMUNECTER_MAX_BODY",
     "query_timeout": "COMMUNECTER_QUERY_TIMEOUT",
@@ -40,6 +41,7 @@ class Settings:
     queue_url: str | None = None
     smtp_url: str | None = None
     allow_private_addresses: bool = False
+    authorized_fetch: bool = False
     secret_key: str | None = None
     max_body_bytes: int = 1_000_000
     query_timeout: float = 10.0
@@ -87,7 +89,7 @@ class Settings:
 
 
 def _convert(name: str, raw: str) -> object:
-    if name == "allow_private_addresses":
+    if name in ("allow_private_addresses", "authorized_fetch"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if name in ("max_body_bytes", "page_size"):
         return int(raw)
