@@ -1,0 +1,106 @@
+"""Outbound federation in the web processes: fan-out wired to the activity handler, and
+the delivery worker threads that drain the queue (federation.delivery).
+
+Each `serve` worker process runs one `DeliveryWorker` (a claiming thread and
+COMMUNECTER_DELIVERY_THREADS sending threads, 4 by default); they share the queue with
+every other process, and `communecter worker` runs the same loop alone for deployments
+that keep background work apart (then set COMMUNECTER_DELIVERY_WORKER=0 for `serve`).
+With the in-memory private store (throw-away instances, in-process tests) no worker
+starts: activities are still queued, and `deliver_now(app)` sends what is due.
+
+A graceful stop (SIGTERM to gunicorn, Ctrl-C to `communecter worker`) lets the attempts in
+flight finish and be recorded, so that a restart posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+
+from flask import Flask
+
+from federation import outbound
+from federation.actor_keys import ActorKeys
+from federation.delivery import DeliveryQueue
+from federation.delivery.signing import KeyRing
+from federation.delivery.worker import DeliveryWorker, Sender, deliver_due
+from store.private import PrivateStore
+from web.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+THREADS_ENV = "COMMUNECTER_DELIVERY_THREADS"
+WORKER_ENV = "COMMUNECTER_DELIVERY_WORKER"
+DEFAULT_THREADS = 4
+
+_WORKERS: dict[str, DeliveryWorker] = {}
+_LOCK = threading.Lock()
+
+
+def make_sender(settings: Settings, private: PrivateStore, queue: DeliveryQueue) -> Sender:
+    """A sender signing with the instance's actor keys, under its domain policies."""
+    keys = KeyRing(ActorKeys(private).private_pem)
+    try:
+        from federation.moderation import domain_policy
+    except ImportError:  # pragma: no cover
+        policy = None
+    else:
+
+        def policy(host: str) -> str | None:
+            return domain_policy(private, host)
+
+    return Sender(queue, keys, settings.allow_private_addresses, policy)
+
+
+def threads() -> int:
+    try:
+        return max(1, int(os.environ.get(THREADS_ENV, DEFAULT_THREADS)))
+    except ValueError:
+        return DEFAULT_THREADS
+
+
+def start_worker(settings: Settings, private: PrivateStore,
+                 queue: DeliveryQueue) -> DeliveryWorker:
+    """Starts (once per queue in this process) a worker on `queue`; stopped at exit."""
+    key = f"{settings.queue_url or settings.data_dir.resolve()}"
+    with _LOCK:
+        worker = _WORKERS.get(key)
+        if worker is None or not worker.is_alive():
+            worker = DeliveryWorker(queue, make_sender(settings, private, queue),
+                                    concurrency=threads()).start()
+            _WORKERS[key] = worker
+            atexit.register(worker.stop)
+    return worker
+
+
+def init_app(app: Flask) -> None:
+    """Wires fan-out for the app's handler and starts this process's worker (unless the
+    private store lives in memory, or COMMUNECTER_DELIVERY_WORKER=0)."""
+    site = app.extensions["communecter"]
+    worker: list[DeliveryWorker] = []
+
+    def wake() -> None:
+        if worker:
+            worker[0].wake()
+
+    outbound.wire(site.activities, lambda: site.deliveries, site.private, wake)
+    if site.private.path is None or os.environ.get(WORKER_ENV) == "0":
+        return
+    worker.append(start_worker(site.settings, site.private, site.deliveries))
+
+
+def deliver_now(app: Flask, limit: int = 1000) -> int:
+    """Sends what is due at once in this thread (instances without a worker)."""
+    site = app.extensions["communecter"]
+    sender = make_sender(site.settings, site.private, site.deliveries)
+    return deliver_due(site.deliveries, sender, limit)
+
+
+def wake_workers() -> None:
+    """Tells this process's workers to look at the queue now (after a "retry now")."""
+    with _LOCK:
+        workers = list(_WORKERS.values())
+    for worker in workers:
+        worker.wake()
