@@ -140,3 +140,37 @@ def bench_feeds_index(store_dir: Path, index_path: Path, samples: dict[str, list
         log(f"  {name} (index): p50 {results[name]['wall_ms']['p50']} ms, "
             f"p95 {results[name]['wall_ms']['p95']} ms over {len(walls)} calls")
     return results
+
+
+def feed_agreement(store_dir: Path, index_path: Path, samples: dict[str, list],
+                   per_question: int = 20) -> dict:
+    """For how many parameters the index and the SPARQL query give the same resources in
+    the same order (the first ``per_question`` of each sample)."""
+    from store.feed_index import latest_posts_in, upcoming_events_in
+    from store.oxigraph_store import OxigraphStore
+    from store.queries import query
+    from store.search import SearchIndex
+
+    index, store = SearchIndex(index_path), OxigraphStore.read_only(store_dir)
+    key = {"upcoming_events_in_commune_for_theme": "event",
+           "latest_posts_in_departement": "post"}
+    results = {}
+    for name, params_list in samples.items():
+        same, differing = 0, []
+        for params in params_list[:per_question]:
+            wanted = [str(r[key[name]]) for r in store.select(query(name, **params))]
+            if name == "latest_posts_in_departement":
+                got = [r.iri for r in latest_posts_in(index, str(params["departement"]),
+                                                      params["limit"])]
+            else:
+                now = datetime.fromisoformat(str(params["now"]).replace("Z", "+00:00"))
+                got = [r.iri for r in upcoming_events_in(
+                    index, store, str(params["commune"]), str(params["theme"])[len(CCT):],
+                    now, params["limit"])]
+            if got == wanted:
+                same += 1
+            else:
+                differing.append({k: str(v) for k, v in params.items()})
+        results[name] = {"same": same, "compared": min(per_question, len(params_list)),
+                         "differing": differing[:3]}
+    return results
