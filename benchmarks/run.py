@@ -45,6 +45,7 @@ from benchmarks.feeds import (
     bench_feeds_direct,
     bench_feeds_index,
     build_feed_index,
+    feed_agreement,
     feed_samples,
     time_direct,
 )
@@ -900,6 +901,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       index_path, base_url)
     log("the same feed questions as the platform answers them (search index)")
     report["feeds_index"] = bench_feeds_index(store_dir, index_path, samples)
+    report["feeds_agreement"] = feed_agreement(store_dir, index_path, samples)
 
     server = Server(server_dir, args.port, args.server_arg)
     work = data / "work"
