@@ -153,3 +153,29 @@ def test_posts_of_followed_remote_accounts_reach_the_fediverse_feed(fed) -> None
     assert "en attente" not in feed
     # bob follows nobody: nothing from the remote account in his feed
     assert "Vélorution" not in html(bob.client, "/fediverse")
+
+
+def test_the_remote_pages_speak_english(fed) -> None:
+    """Every French text of the remote pages has its English version, and it shows."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    wanted = set()
+    for template in sorted((root / "web/templates/remote").glob("*.html")):
+        wanted |= {m if isinstance(m, str) else m[0] for _, m, _, _ in extract_from_file(
+            "jinja2", template, options={"extensions": ""})}
+    wanted |= {m if isinstance(m, str) else m[0] for _, m, _, _ in extract_from_file(
+        "python", root / "web/ui/remote.py", keywords={"_": None, "_l": None})}
+    translated = set()
+    for catalog in (root / "web/translations/en/LC_MESSAGES").glob("*.po"):
+        with open(catalog, "rb") as handle:
+            translated |= {m.id if isinstance(m.id, str) else m.id[0]
+                           for m in read_po(handle, locale="en") if m.id and m.string}
+    assert not sorted(wanted - translated)
+
+    site, _peer = fed
+    alice = make_user(site, "alice")
+    alice.post("/locale", {"locale": "en"})
+    page = html(alice.client, "/fediverse")
+    assert "Follow a fediverse account" in page and "Suivre un compte" not in page
