@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -405,3 +406,106 @@ def test_the_moderation_pages_pass_axe(instance, page) -> None:
         serious = [v for v in Axe().run(page).response["violations"]
                    if v.get("impact") in SERIOUS]
         assert not serious, f"{path}:\n" + "\n".join(describe(v) for v in serious)
+
+
+# --- remote people: silenced and rejected domains, blocking a remote account ----------------
+
+
+@pytest.fixture
+def fed(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """An in-process site that may reach loopback, and a remote server (tests/remote_peer.py)
+    whose activities are applied as the inbox applies them (tests/test_remote_threads.py)."""
+    from tests.elements_support import Site
+    from tests.remote_peer import RemotePeer
+    from web.app import create_app
+    from web.operations import import_territories
+    from web.settings import Settings
+
+    settings = Settings(base_url="http://communecter.test", data_dir=tmp_path,
+                        store="memory", allow_private_addresses=True)
+    app = create_app(settings, private=PrivateStore(None))
+    import_territories(settings, "reunion", app.extensions["communecter"].store)
+    with RemotePeer() as peer:
+        yield Site(app), peer
+
+
+def _html(user: Any, path: str) -> str:
+    response = user.get(path.replace("http://communecter.test", ""),
+                        headers={"Accept": "text/html"})
+    assert response.status_code == 200, (path, response.status_code)
+    return unescape(response.get_data(as_text=True))
+
+
+def test_silenced_domains_show_only_to_followers_and_rejected_ones_to_nobody(fed) -> None:
+    from federation.activities import Activity
+    from federation.errors import NotAllowed
+    from tests.elements_support import anonymous, make_user
+    from tests.test_remote_threads import post_on_own_wall, remote_create, remote_objects
+
+    site, peer = fed
+    alice, bob = make_user(site, "alice"), make_user(site, "bob")
+    root = make_user(site, "root", is_admin=True)
+    post = post_on_own_wall(alice, "Qui vient au marché forain ?")
+    remote_objects(site).fetch(peer.actor)
+    remote_create(site, peer, peer.add_note("r1", "<p>Moi, depuis ailleurs</p>",
+                                            "2026-11-23T08:00:00Z", in_reply_to=post))
+    alice.post("/fediverse/follow", {"iri": peer.actor})
+    site.platform.activities.apply(Activity("Accept", peer.actor, alice.actor,
+                                            content="Follow"))
+    host = peer.origin.split("://", 1)[1]
+    assert "Moi, depuis ailleurs" in _html(bob, post)
+
+    answer = root.post("/moderation/domains", {"host": host, "policy": "silence"})
+    assert answer.status_code == 303
+    assert "Moi, depuis ailleurs" in _html(alice, post)  # she follows the account
+    assert "Moi, depuis ailleurs" not in _html(bob, post)
+    assert "Moi, depuis ailleurs" not in _html(anonymous(site), post)
+    site.platform.activities.apply(Activity("Like", peer.actor, post))  # still may act
+
+    root.post("/moderation/domains", {"host": host, "policy": "reject"})
+    assert "Moi, depuis ailleurs" not in _html(alice, post)
+    for refused in (Activity("Follow", peer.actor, bob.actor),
+                    Activity("Like", peer.actor, post)):
+        with pytest.raises(NotAllowed):
+            site.platform.activities.apply(refused)
+    with pytest.raises(NotAllowed):
+        remote_create(site, peer, peer.add_note("r2", "<p>Encore moi</p>",
+                                                "2026-11-23T09:00:00Z", in_reply_to=post))
+    assert site.platform.store.graph(f"{peer.origin}/notes/r2") is None
+
+
+def test_a_person_blocks_or_mutes_a_remote_account_from_its_page(fed) -> None:
+    from federation.activities import Activity
+    from federation.errors import NotAllowed
+    from tests.elements_support import make_user
+    from tests.test_remote_threads import post_on_own_wall, remote_create, remote_objects
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    remote_objects(site).fetch(peer.actor)
+    alice.post("/fediverse/follow", {"iri": peer.actor})
+    site.platform.activities.apply(Activity("Accept", peer.actor, alice.actor,
+                                            content="Follow"))
+    remote_create(site, peer, peer.add_note("n1", "<p>Vélorution jeudi soir</p>",
+                                            "2026-11-24T18:00:00Z"))
+    assert "Vélorution jeudi soir" in _html(alice, "/fediverse")
+    profile = _html(alice, f"/fediverse/account?iri={peer.actor}")
+    assert 'value="mute"' in profile and 'value="block"' in profile
+
+    answer = alice.post("/blocks", {"kind": "mute", "target": peer.actor,
+                                    "next": f"/fediverse/account?iri={peer.actor}"})
+    assert answer.status_code == 303 and "/fediverse/account" in answer.headers["Location"]
+    assert "Vélorution jeudi soir" not in _html(alice, "/fediverse")
+    assert "Ne plus masquer" in _html(alice, f"/fediverse/account?iri={peer.actor}")
+
+    post = post_on_own_wall(alice, "Atelier vélo samedi")
+    site.platform.activities.apply(Activity("Follow", peer.actor, alice.actor))
+    assert peer.actor in (site.platform.store.graph(f"{alice.actor}/followers") or "")
+    alice.post("/blocks", {"kind": "block", "target": peer.actor})
+    followers = site.platform.store.graph(f"{alice.actor}/followers") or ""
+    assert peer.actor not in followers
+    with pytest.raises(NotAllowed):
+        site.platform.activities.apply(Activity("Follow", peer.actor, alice.actor))
+    with pytest.raises(NotAllowed):
+        remote_create(site, peer, peer.add_note("r9", "<p>Réponse</p>",
+                                                "2026-11-25T08:00:00Z", in_reply_to=post))

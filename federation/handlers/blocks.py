@@ -8,8 +8,9 @@ this either (key "domain_rejected"); the inbox refuses such POSTs before they ge
 this is the same rule for whatever else reaches the handlers.
 
 The rules need the platform's private store: `wire(handler, private)` (the web layer's
-moderation blueprint calls it). An unwired handler (a script, a unit test) applies no
-such rule.
+moderation blueprint calls it), else the one wired for memberships
+(federation.handler_support.wire). A handler with neither (a bare script) applies no such
+rule.
 
 Follow and Like keep their own handlers (follows.py, social.py): the guard wraps
 whatever handler is registered for them, once, and is re-installed by `wire` in case a
@@ -35,7 +36,7 @@ from federation.activities import (
     handles,
 )
 from federation.errors import NotAllowed
-from federation.handler_support import refusal
+from federation.handler_support import _SERVICES, refusal
 from federation.handlers import follows as _follows  # noqa: F401  (registered first)
 from federation.handlers import social
 from federation.resources import graph_from_ntriples
@@ -57,7 +58,7 @@ def wire(handler: ActivityHandler, private: PrivateStore) -> None:
 def check(handler: ActivityHandler, actor: str, owners: set[str]) -> None:
     """Refuses the actor when its domain is rejected or when one of `owners` (the people
     whose thing it touches) blocks it."""
-    private = _PRIVATE.get(handler)
+    private = _private(handler)
     if private is None or not actor:
         return
     if not actor.startswith(handler.base_url + "/") and moderation.is_rejected(private, actor):
@@ -66,6 +67,14 @@ def check(handler: ActivityHandler, actor: str, owners: set[str]) -> None:
     for owner in owners:
         if owner and owner != actor and moderation.blocks_actor(private, owner, actor):
             raise refusal(NotAllowed, "blocked", "you may not interact with this person")
+
+
+def _private(handler: ActivityHandler) -> PrivateStore | None:
+    found = _PRIVATE.get(handler)
+    if found is None:
+        wired = _SERVICES.get(handler)
+        found = getattr(wired.pending, "private", None) if wired is not None else None
+    return found
 
 
 def _author(handler: ActivityHandler, iri: str) -> str | None:
@@ -78,7 +87,7 @@ def no_answers_when_blocked(handler: ActivityHandler, actor: str, iri: str,
                             graph: Graph) -> None:
     """A comment is refused when the author of what it answers, or of its thread's first
     post, blocks its author."""
-    if handler not in _PRIVATE:
+    if _private(handler) is None:
         return
     subject = URIRef(iri)
     owners = set()
@@ -104,7 +113,7 @@ def _guarded(kind: str, inner: ExtraHandler) -> ExtraHandler:
     owners_of = _OWNERS[kind]
 
     def guarded(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
-        if handler in _PRIVATE:
+        if _private(handler) is not None:
             check(handler, activity.actor, owners_of(handler, activity))
         return inner(handler, activity, now)
 

@@ -19,8 +19,11 @@ a thread or a feed (web/ui/post_views.py, web/ui/territory.py): the viewer's blo
 mutes (an actor or its whole domain), the actors of rejected domains, and those of
 silenced domains unless the viewer follows them. Computed once per request.
 
-Person pages show block/mute buttons with the macro templates/moderation/_person.html:
+Person pages (local and remote) show block/mute buttons with the macro
+templates/moderation/_person.html:
   {% from "moderation/_person.html" import person_actions %}{{ person_actions(iri) }}
+A list of items with an `author` drops the hidden ones in a template with the Jinja test
+"hidden_author": {{ show(posts | rejectattr("author", "hidden_author") | list) }}.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ def _setup(state: Any) -> None:
     block_rules.wire(site.activities, site.private)
     app.add_template_global(person_state, "moderation_person_state")
     app.add_template_global(origin_of, "moderation_origin")
+    app.jinja_env.tests["hidden_author"] = hides  # posts | rejectattr("author", "hidden_author")
 
 
 # --- what is hidden from the viewer --------------------------------------------------------
@@ -276,11 +280,12 @@ def person_state(iri: str) -> dict[str, bool]:
     """For the person-page macro: is someone logged in, is it that person, and do they
     block / mute this actor?"""
     account = current_account()
+    site = platform()
+    local = iri.startswith(site.base_url + "/")
     if account is None or account.actor == iri:
         return {"viewer": account is not None, "self": account is not None,
-                "blocked": False, "muted": False}
-    site = platform()
-    return {"viewer": True, "self": False,
+                "blocked": False, "muted": False, "local": local}
+    return {"viewer": True, "self": False, "local": local,
             "blocked": iri in moderation.blocks(site.private, account.actor),
             "muted": iri in moderation.mutes(site.private, account.actor)}
 
