@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest_plugins = ["tests.conftest_virtuoso"]
+pytest_plugins = ["tests.conftest_virtuoso", "tests.conftest_redis"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "http://communecter.test"
