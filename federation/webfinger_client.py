@@ -23,6 +23,7 @@ MAX_JRD_BYTES = 64 * 1024
 MAX_INPUT = 500
 ACTIVITY_TYPES = ("application/activity+json", "application/ld+json")
 JRD_ACCEPT = "application/jrd+json, application/json;q=0.9"
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 _USER = re.compile(r"^[A-Za-z0-9._~!$&'*+=-]{1,200}$")
 _HOST = re.compile(
     r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*)"
@@ -59,8 +60,7 @@ def parse(text: str) -> Handle | str:
     if not value or len(value) > MAX_INPUT:
         raise LookupFailed("malformed", "type a handle such as @name@example.org or a URL")
     if value.lower().startswith(("https://", "http://")):
-        parts = urlsplit(value)
-        if not parts.hostname or parts.username or parts.password or " " in value:
+        if not is_actor_url(value):
             raise LookupFailed("malformed", "this URL cannot be an account's address")
         return value
     if value.lower().startswith("acct:"):
@@ -76,6 +76,21 @@ def parse(text: str) -> Handle | str:
     return Handle(user, host)
 
 
+def is_actor_url(value: str) -> bool:
+    """An absolute http(s) URL with a host, no credentials, nothing that could not stand in
+    an IRI (spaces, quotes, angle brackets…), of a sensible length."""
+    if len(value) > MAX_INPUT or _NOT_IN_IRI.search(value):
+        return False
+    if not value.lower().startswith(("https://", "http://")):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return bool(parts.hostname) and not parts.username and not parts.password
+
+
 def actor_from_jrd(document: object) -> str | None:
     """The IRI of the `self` link of an ActivityStreams type in a JRD, if any."""
     if not isinstance(document, dict):
@@ -88,8 +103,7 @@ def actor_from_jrd(document: object) -> str | None:
             continue
         kind = str(link.get("type") or "").split(";")[0].strip().lower()
         href = link.get("href")
-        if kind in ACTIVITY_TYPES and isinstance(href, str) and href.startswith(
-                ("https://", "http://")):
+        if kind in ACTIVITY_TYPES and isinstance(href, str) and is_actor_url(href):
             return href
     return None
 

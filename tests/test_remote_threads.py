@@ -179,3 +179,21 @@ def test_the_remote_pages_speak_english(fed) -> None:
     alice.post("/locale", {"locale": "en"})
     page = html(alice.client, "/fediverse")
     assert "Follow a fediverse account" in page and "Suivre un compte" not in page
+
+
+@pytest.mark.parametrize("iri", [
+    'http://127.0.0.1/users/"><script>alert(1)</script>', "javascript:alert(1)",
+    "http://user:secret@127.0.0.1/users/x", "http://127.0.0.1:99999/users/x",
+    "http://exa mple.org/users/x", "http://" + "a" * 600 + ".org/users/x", "",
+])
+def test_hostile_account_addresses_get_clear_answers(fed, iri: str) -> None:
+    site, _peer = fed
+    alice = make_user(site, "alice")
+    shown = alice.client.get("/fediverse/account", query_string={"iri": iri},
+                             headers={"Accept": "text/html"})
+    assert shown.status_code == 404
+    followed = alice.post("/fediverse/follow", {"iri": iri})
+    assert followed.status_code == 400
+    looked_up = alice.client.get("/fediverse/lookup", query_string={"q": iri})
+    assert looked_up.status_code == 400
+    assert 'role="alert"' in looked_up.get_data(as_text=True)

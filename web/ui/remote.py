@@ -115,9 +115,8 @@ class RemoteLabel:
 
 
 def is_remote(iri: str) -> bool:
-    """An http(s) IRI that is not of this instance."""
-    return iri.startswith(("https://", "http://")) and not iri.startswith(
-        platform().base_url + "/")
+    """A well-formed http(s) IRI that is not of this instance."""
+    return webfinger_client.is_actor_url(iri) and not iri.startswith(platform().base_url + "/")
 
 
 def profile_href(iri: str) -> str:
