@@ -221,6 +221,7 @@ def test_a_block_hides_the_person_and_stops_their_answers(instance) -> None:
     bob.post(f"/posts/{mine.rsplit('/', 1)[-1]}/like", next="/")
     assert "0 j'aime" in carol.get(mine.removeprefix(carol.base)).text
     assert theirs  # bob's own post still exists for others
+    assert 'href="/blocks"' in alice.get("/account").text
     blocks = alice.get("/blocks")
     assert f'href="{bob.actor}">bob</a>' in blocks.text and "Débloquer : bob" in blocks.text
 
