@@ -81,10 +81,10 @@ class Inbound:
 
     # --- entry point --------------------------------------------------------------------
 
-    def receive(self, document: dict[str, Any], actor: str) -> str:
-        """Applies one activity from `actor` (already authenticated); returns what was
-        done ("applied", "duplicate", "ignored: why"); `InboundRefused` for a 4xx."""
-        document = without_blind_copies_kept_for_addressing(document)
+    def check(self, document: dict[str, Any], actor: str) -> tuple[str, str]:
+        """(id, type) of the activity, refused (`InboundRefused`) when it lacks them or
+        when its id or actor does not belong to `actor`'s host (cheap, before signature
+        checks)."""
         activity_id, kind = id_of(document), first_type(document)
         if not activity_id or not kind:
             raise InboundRefused(400, "an activity needs an id and a type")
@@ -92,6 +92,19 @@ class Inbound:
             raise InboundRefused(401, "the activity's actor is not the signer")
         if not same_host(activity_id, actor):
             raise InboundRefused(400, "the activity's id is not on its actor's host")
+        return activity_id, kind
+
+    def receive(self, document: dict[str, Any], actor: str,
+                actor_document: dict[str, Any] | None = None) -> str:
+        """Applies one activity from `actor` (already authenticated); returns what was
+        done ("applied", "duplicate", "ignored: why"); `InboundRefused` for a 4xx.
+
+        `actor_document`: the sender's actor document when it was just fetched (with its
+        key); it is cached (its handle, its inbox) only once the activity is accepted, so
+        that a refused activity leaves nothing behind."""
+        activity_id, kind = self.check(document, actor)
+        document = without_blind_copies_kept_for_addressing(document)
+        document["_actor"] = actor_document
         if self.seen(activity_id) is not None:
             return "duplicate"
         action = _DISPATCH.get(kind)
@@ -105,11 +118,22 @@ class Inbound:
         except ActivityRefused as error:
             raise InboundRefused(error.status if 400 <= error.status < 500 else 400,
                                  error.message) from error
-        if not result.startswith("ignored"):
-            self._record(activity_id, kind, actor, id_of(document.get("object")))
-        else:
+        if result.startswith("ignored"):
             logger.info("%s %s from %s %s", kind, activity_id, actor, result)
+            return result
+        self._record(activity_id, kind, actor, id_of(document.get("object")))
+        self.keep_actor(actor, actor_document)
         return result
+
+    def keep_actor(self, actor: str, document: dict[str, Any] | None) -> None:
+        """Caches the sender's actor document (fetched with its key) in the public store."""
+        try:
+            if document is not None:
+                self.remote.cache(document)
+            elif self.handler.store.graph(actor) is None:
+                self.remote.fetch(actor)
+        except RemoteError as error:
+            logger.info("actor %s not cached: %s", actor, error)
 
     # --- helpers for the actions ---------------------------------------------------------
 
@@ -150,16 +174,19 @@ class Inbound:
         except RemoteError as error:
             raise InboundRefused(400, f"cannot fetch the object: {error}") from error
 
-    def answer(self, local: str, remote_actor: str, kind: str, answered: dict[str, Any]) -> None:
+    def answer(self, local: str, remote_actor: str, kind: str, answered: dict[str, Any],
+               actor_document: dict[str, Any] | None = None) -> None:
         """Queues `kind` (Accept) of `answered` from the local actor to the remote one."""
         if self.enqueue is None:
             logger.warning("no delivery queue: %s of %s not sent", kind, id_of(answered))
             return
-        try:
-            inbox, _shared = self.remote.inboxes(remote_actor)
-        except RemoteError as error:
-            logger.warning("%s not sent to %s: %s", kind, remote_actor, error)
-            return
+        inbox = id_of((actor_document or {}).get("inbox"))
+        if inbox is None or not same_host(inbox, remote_actor):
+            try:
+                inbox, _shared = self.remote.inboxes(remote_actor)
+            except RemoteError as error:
+                logger.warning("%s not sent to %s: %s", kind, remote_actor, error)
+                return
         digest = hashlib.sha256((id_of(answered) or "").encode()).hexdigest()[:16]
         activity = {"@context": AS_CONTEXT, "id": f"{local}#{kind.lower()}s/{digest}",
                     "type": kind, "actor": local, "object": answered, "to": [remote_actor]}
@@ -195,7 +222,7 @@ def _follow(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     except Conflict:
         result = "applied already"  # following already: accept again all the same
     follow = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
-    inbound.answer(thing or "", actor, "Accept", follow)
+    inbound.answer(thing or "", actor, "Accept", follow, document.get("_actor"))
     return result
 
 
@@ -238,7 +265,7 @@ def _join(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     organizer = _local_author(inbound, event or "")
     if organizer is not None and inbound.is_local(organizer):
         join = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
-        inbound.answer(organizer, actor, "Accept", join)
+        inbound.answer(organizer, actor, "Accept", join, document.get("_actor"))
     return "applied"
 
 
@@ -269,7 +296,8 @@ def _create(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
         return "ignored: not public (only public notes are kept)"
     if not _relevant(inbound, obj, actor):
         return "ignored: about nothing here, from nobody followed here"
-    inbound.apply("Create", actor, id_of(obj) or "", graph=_graph(inbound, obj))
+    inbound.apply("Create", actor, id_of(obj) or "",
+                  graph=_graph(inbound, obj, document.get("@context")))
     return "applied"
 
 
@@ -294,9 +322,9 @@ def _followed_here(inbound: Inbound, actor: str) -> bool:
         f"<{actor}> }} FILTER(STRENDS(STR(?list), \"/following\")) }}")
 
 
-def _graph(inbound: Inbound, obj: dict[str, Any]) -> Any:
+def _graph(inbound: Inbound, obj: dict[str, Any], context: Any = None) -> Any:
     try:
-        return inbound.remote.graph_of(obj)
+        return inbound.remote.graph_of(obj, context)
     except RemoteError as error:
         raise InboundRefused(400, str(error)) from error
 
@@ -306,7 +334,7 @@ def _update(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     iri = id_of(obj) or ""
     if iri != actor and inbound.handler.store.graph(iri) is None:
         return "ignored: an Update of something not kept here"
-    inbound.apply("Update", actor, iri, graph=_graph(inbound, obj))
+    inbound.apply("Update", actor, iri, graph=_graph(inbound, obj, document.get("@context")))
     return "applied"
 
 

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS remote_keys (
     fetched TEXT NOT NULL
 );
 """
+MAX_PENDING_ACTORS = 256
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
 
 
@@ -42,7 +43,14 @@ class KeyCache:
     def __init__(self, private: PrivateStore, remote: RemoteObjects) -> None:
         self.private = private
         self.remote = remote
+        self._actors: dict[str, dict[str, Any]] = {}
         private.ensure_schema(SCHEMA)
+
+    def fetched_actor(self, actor: str) -> dict[str, Any] | None:
+        """The actor document fetched along with its key, once: the inbox caches it in
+        the public store only after the request's signature verified, so that a refused
+        request leaves nothing public behind."""
+        return self._actors.pop(actor, None)
 
     def cached(self, key_id: str) -> ResolvedKey | None:
         """The key as cached, without fetching."""
@@ -87,10 +95,9 @@ class KeyCache:
             if _key_in(actor, key_id)[0] != pem:
                 return None
         elif _is_actor(document):
-            try:
-                self.remote.cache(document)  # the actor's handle and inbox, for the pages
-            except RemoteError as error:
-                logger.info("actor %s not cached: %s", owner, error)
+            if len(self._actors) >= MAX_PENDING_ACTORS:
+                self._actors.clear()
+            self._actors[owner] = document
         try:
             load_public_key(pem)
         except KeyFormatError:

@@ -68,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 AS2_ACCEPT = ('application/activity+json, application/ld+json; '
               'profile="https://www.w3.org/ns/activitystreams";q=0.9')
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AS2_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 FETCHED = CC.fetched
 LDP_INBOX = URIRef("http://www.w3.org/ns/ldp#inbox")
@@ -139,10 +140,11 @@ class RemoteObjects:
         graph.parse(data=text, format="nt")
         return graph
 
-    def cache(self, document: dict[str, Any], extra: Graph | None = None) -> Graph:
+    def cache(self, document: dict[str, Any], extra: Graph | None = None,
+              context: Any = None) -> Graph:
         """Stores a remote document as the named graph of its id (replacing any former
         one) and returns that graph. `extra`: triples the caller adds (a reply's thread)."""
-        graph = self.graph_of(document)
+        graph = self.graph_of(document, context)
         if extra is not None:
             for triple in extra:
                 graph.add(triple)
@@ -150,12 +152,17 @@ class RemoteObjects:
         self.store.write(Write(replace={iri: graph_to_ntriples(graph)}))
         return graph
 
-    def graph_of(self, document: dict[str, Any]) -> Graph:
-        """The RDF of a remote document, as it is cached (see the module docstring)."""
+    def graph_of(self, document: dict[str, Any], context: Any = None) -> Graph:
+        """The RDF of a remote document, as it is cached (see the module docstring).
+
+        `context`: the @context of the activity an embedded object came in, for an
+        object without its own (ActivityStreams' when none is given)."""
         iri = id_of(document)
         if iri is None or not host_of(iri) or self.is_local(iri):
             raise RemoteError("a remote document needs an id on a remote host")
         document = without_blind_copies(document)
+        if "@context" not in document:
+            document = {"@context": context or AS_CONTEXT, **document}
         try:
             expanded = _expand(document, iri)
             parsed = Graph(bind_namespaces="none")
@@ -174,6 +181,8 @@ class RemoteObjects:
             graph.add((subject, predicate, value))
             if len(graph) > MAX_TRIPLES:
                 raise RemoteError(f"{iri} has more than {MAX_TRIPLES:,} triples")
+        if (URIRef(iri), None, None) not in graph:
+            raise RemoteError(f"{iri}: the document says nothing about itself")
         now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         graph.add((URIRef(iri), FETCHED, Literal(now, datatype=XSD.dateTime)))
         return graph

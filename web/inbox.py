@@ -108,6 +108,10 @@ def _receive() -> Response:
         return problem(403, "this instance does not accept activities from your server")
     _remote, keys, inbound = parts()
     try:
+        inbound.check(document, actor)
+    except InboundRefused as error:
+        return problem(error.status, error.message)
+    try:
         verified = _verify(keys, body)
     except SignatureError as error:
         logger.info("inbox: signature refused (%s): %s", type(error).__name__, error)
@@ -116,7 +120,7 @@ def _receive() -> Response:
     if verified.owner != actor or not same_host(verified.key_id, actor):
         return problem(401, "the signing key does not belong to the activity's actor")
     try:
-        result = inbound.receive(document, actor)
+        result = inbound.receive(document, actor, keys.fetched_actor(actor))
     except InboundRefused as error:
         return problem(error.status, error.message)
     return Response(f"{result}\n", 202, mimetype="text/plain")

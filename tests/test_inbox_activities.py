@@ -1,0 +1,209 @@
+"""What remote actors do reaches the same lists and graphs as what local people do.
+
+A real server receives signed activities from a loopback "remote server" (amy and
+mallory on tests/inbox_support.Peer): follows, replies, likes, shares, attendance,
+reports, updates and deletions, in both signature formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.conftest import Server
+from tests.inbox_support import (
+    AS,
+    Peer,
+    collection,
+    graph_exists,
+    new_event,
+    new_post,
+    private_rows,
+    queued,
+    running_local,
+    running_peer,
+    sparql,
+)
+
+
+@pytest.fixture(scope="module")
+def peer() -> Iterator[Peer]:
+    yield from running_peer()
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from running_local(tmp_path_factory)
+
+
+def alice(local: Server) -> str:
+    return f"{local.base_url}/persons/alice"
+
+
+def shared_inbox(local: Server) -> str:
+    return f"{local.base_url}/inbox"
+
+
+def accepted(response: requests.Response) -> str:
+    assert response.status_code == 202, (response.status_code, response.text)
+    return response.text.strip()
+
+
+def count(local: Server, kind: str, obj: str) -> int:
+    rows = sparql(local, "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { "
+                         f"?g a <{AS}#{kind}> ; <{AS}#object> <{obj}> }} }}")
+    return int(rows[0]["n"])
+
+
+def values(local: Server, iri: str, predicate: str) -> set[str]:
+    rows = sparql(local, f"SELECT ?o WHERE {{ GRAPH <{iri}> {{ <{iri}> <{predicate}> ?o }} }}")
+    return {row["o"] for row in rows}
+
+
+@pytest.mark.parametrize("format", ["cavage", "rfc9421"])
+def test_a_signed_follow_adds_a_follower_and_queues_an_accept(local: Server, peer: Peer,
+                                                              format: str) -> None:
+    name = "amy" if format == "cavage" else "mallory"
+    follow = peer.activity(name, "Follow", alice(local))
+    assert accepted(peer.send(f"{alice(local)}/inbox", follow, format=format)) == "applied"
+    assert peer.actor(name) in collection(local, f"{alice(local)}/followers")
+    accepts = queued(local, "Accept", f"{peer.actor(name)}/inbox", wait=5)
+    assert [a["object"]["id"] for a in accepts] == [follow["id"]]
+    assert accepts[0]["actor"] == alice(local)
+    # The follower is known by its handle from now on (its actor document is cached).
+    assert values(local, peer.actor(name), f"{AS}#preferredUsername") == {name}
+    # Following again changes nothing and is accepted again (the follower asked twice).
+    again = peer.activity(name, "Follow", alice(local))
+    accepted(peer.send(shared_inbox(local), again, format=format))
+    assert collection(local, f"{alice(local)}/followers").count(peer.actor(name)) == 1
+
+
+def test_undo_of_a_follow_and_replays_applied_once(local: Server, peer: Peer) -> None:
+    peer.add_actor("zoe")
+    follow = peer.activity("zoe", "Follow", alice(local))
+    accepted(peer.send(shared_inbox(local), follow))
+    assert peer.actor("zoe") in collection(local, f"{alice(local)}/followers")
+    undo = peer.activity("zoe", "Undo", follow["id"])  # only the Follow's id
+    accepted(peer.send(shared_inbox(local), undo))
+    assert peer.actor("zoe") not in collection(local, f"{alice(local)}/followers")
+    # The same Follow delivered again (a retry, a replay) is not applied twice.
+    assert accepted(peer.send(shared_inbox(local), follow)) == "duplicate"
+    assert peer.actor("zoe") not in collection(local, f"{alice(local)}/followers")
+    seen = private_rows(local, "SELECT COUNT(*) FROM inbound_activities WHERE id = ?",
+                        follow["id"])
+    assert seen == [(1,)]
+
+
+def test_a_remote_reply_joins_the_thread_sanitised(local: Server, peer: Peer) -> None:
+    post = new_post(local, "Qui vient au marché samedi ?")
+    note = peer.note("amy", '<p>Moi ! <script>alert("x")</script></p>', in_reply_to=post)
+    create = peer.activity("amy", "Create", note, to=note["to"], cc=note["cc"],
+                           bcc=[peer.actor("mallory")])
+    assert accepted(peer.send(shared_inbox(local), create, format="rfc9421")) == "applied"
+    iri = note["id"]
+    assert values(local, iri, f"{AS}#inReplyTo") == {post}
+    assert values(local, iri, f"{AS}#context") == {post}
+    assert values(local, iri, f"{AS}#attributedTo") == {peer.actor("amy")}
+    assert "https://w3id.org/communecter/ns#Post" in values(
+        local, iri, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    assert values(local, iri, f"{AS}#content") == {"<p>Moi ! </p>"}
+    assert values(local, iri, f"{AS}#bcc") == set()
+    page = requests.get(post, headers={"Accept": "text/html"}, timeout=30).text
+    assert "Moi !" in page and "alert(" not in page
+    # A reply to the reply stays in the same thread.
+    answer = peer.note("mallory", "<p>Moi aussi</p>", in_reply_to=iri)
+    accepted(peer.send(shared_inbox(local), peer.activity("mallory", "Create", answer)))
+    assert values(local, answer["id"], f"{AS}#context") == {post}
+    # Update by its author changes it; by anybody else, it is refused.
+    changed = dict(note, content="<p>Finalement non</p>")
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Update", changed)))
+    assert values(local, iri, f"{AS}#content") == {"<p>Finalement non</p>"}
+    assert values(local, iri, f"{AS}#context") == {post}
+    # Delete leaves a Tombstone.
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Delete", iri)))
+    assert values(local, iri, "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") == {
+        f"{AS}#Tombstone"}
+    assert "Finalement non" not in requests.get(post, headers={"Accept": "text/html"},
+                                                timeout=30).text
+
+
+def test_followers_only_replies_are_not_published(local: Server, peer: Peer) -> None:
+    post = new_post(local, "Un billet public")
+    note = peer.note("amy", "<p>Pour mes abonnés</p>", in_reply_to=post,
+                     to=[f"{peer.actor('amy')}/followers"])
+    note["cc"] = []
+    result = accepted(peer.send(shared_inbox(local),
+                                peer.activity("amy", "Create", note, to=note["to"])))
+    assert result.startswith("ignored")
+    assert not graph_exists(local, note["id"])
+
+
+def test_likes_and_shares_are_counted_and_undone(local: Server, peer: Peer) -> None:
+    post = new_post(local, "Aimez-moi")
+    like = peer.activity("amy", "Like", post)
+    share = peer.activity("amy", "Announce", post, to=["as:Public"])
+    accepted(peer.send(shared_inbox(local), like))
+    accepted(peer.send(shared_inbox(local), peer.activity("mallory", "Like", post),
+                       format="rfc9421"))
+    accepted(peer.send(shared_inbox(local), share))
+    assert count(local, "Like", post) == 2
+    assert count(local, "Announce", post) == 1
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Undo", like["id"])))
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Undo", {
+        "id": share["id"], "type": "Announce", "actor": peer.actor("amy"), "object": post})))
+    assert count(local, "Like", post) == 1
+    assert count(local, "Announce", post) == 0
+    # Mallory cannot undo amy's like: the Undo names amy's activity, not hers.
+    refused = peer.send(shared_inbox(local), peer.activity("mallory", "Undo", {
+        "id": like["id"], "type": "Like", "actor": peer.actor("amy"), "object": post}))
+    assert refused.status_code == 403
+
+
+def test_remote_people_join_and_leave_events(local: Server, peer: Peer) -> None:
+    event = new_event(local, "Pique-nique")
+    join = peer.activity("amy", "Join", event)
+    accepted(peer.send(shared_inbox(local), join))
+    assert peer.actor("amy") in collection(local, f"{event}/attendees")
+    accepts = queued(local, "Accept", f"{peer.actor('amy')}/inbox", wait=5)
+    assert join["id"] in [a["object"]["id"] for a in accepts]
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Leave", event)))
+    assert peer.actor("amy") not in collection(local, f"{event}/attendees")
+
+
+def test_flags_reach_the_moderation_queue(local: Server, peer: Peer) -> None:
+    post = new_post(local, "Un billet signalé")
+    flag = peer.activity("amy", "Flag", [peer.actor("amy"), post],
+                         content="Spam commercial")
+    accepted(peer.send(shared_inbox(local), flag))
+    rows = private_rows(local, "SELECT object, reporter, reason FROM moderation_reports "
+                               "WHERE object = ?", post)
+    assert rows == [(post, peer.actor("amy"), "other: Spam commercial")]
+    origins = private_rows(local, "SELECT origin_host FROM report_origins")
+    assert ("127.0.0.1",) in origins or any(o[0].startswith("127.0.0.1") for o in origins)
+
+
+def test_a_remote_actor_deleting_itself_leaves_every_list(local: Server, peer: Peer) -> None:
+    peer.add_actor("leaving")
+    post = new_post(local, "Au revoir")
+    accepted(peer.send(shared_inbox(local), peer.activity("leaving", "Follow", alice(local))))
+    accepted(peer.send(shared_inbox(local), peer.activity("leaving", "Like", post)))
+    assert peer.actor("leaving") in collection(local, f"{alice(local)}/followers")
+    gone = peer.activity("leaving", "Delete", peer.actor("leaving"))
+    accepted(peer.send(shared_inbox(local), gone))
+    assert peer.actor("leaving") not in collection(local, f"{alice(local)}/followers")
+    assert count(local, "Like", post) == 0
+    assert values(local, peer.actor("leaving"),
+                  "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") == {f"{AS}#Tombstone"}
+
+
+def test_a_rotated_key_is_fetched_again(local: Server, peer: Peer) -> None:
+    peer.add_actor("rotor")
+    accepted(peer.send(shared_inbox(local), peer.activity("rotor", "Follow", alice(local))))
+    peer.rotate_key("rotor")
+    fetched = len(peer.fetches)
+    post = new_post(local, "Clé neuve")
+    accepted(peer.send(shared_inbox(local), peer.activity("rotor", "Like", post)))
+    assert len(peer.fetches) == fetched + 1
+    assert count(local, "Like", post) == 1
