@@ -197,3 +197,13 @@ def test_hostile_account_addresses_get_clear_answers(fed, iri: str) -> None:
     looked_up = alice.client.get("/fediverse/lookup", query_string={"q": iri})
     assert looked_up.status_code == 400
     assert 'role="alert"' in looked_up.get_data(as_text=True)
+
+
+def test_ones_profile_and_follow_list_lead_to_the_fediverse_page(fed) -> None:
+    site, _peer = fed
+    alice = make_user(site, "alice")
+    make_user(site, "bob")
+    for page in (html(alice.client, "/persons/alice"),
+                 html(alice.client, "/persons/alice/following")):
+        assert 'href="/fediverse"' in page
+    assert 'href="/fediverse"' not in html(alice.client, "/persons/bob")
