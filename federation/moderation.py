@@ -26,6 +26,7 @@ server they came from kept aside (`report_origins`) so that moderators see it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 from weakref import WeakSet
 
+from store.accounts import Account, personal_data_eraser
 from store.notifications import Reports
 from store.private import PrivateStore
 
@@ -291,6 +293,15 @@ def blocks_actor(private: PrivateStore, person: str, actor: str) -> bool:
     return _db(private).execute(
         f"SELECT 1 FROM personal_filters WHERE person = ? AND kind = 'block' AND "
         f"target IN ({marks}) LIMIT 1", (person, *candidates)).fetchone() is not None
+
+
+@personal_data_eraser
+def _keep_domain_policies(db: sqlite3.Connection, account: Account) -> None:
+    """An administrator who leaves takes their name off the domain policies they set, not
+    the policies (the account erasure's sweep would delete rows naming them)."""
+    with contextlib.suppress(sqlite3.OperationalError):  # no policy was ever set here
+        db.execute("UPDATE domain_policies SET created_by = NULL WHERE created_by = ?",
+                   (account.actor,))
 
 
 def forget_person(private: PrivateStore, person: str) -> None:

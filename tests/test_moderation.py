@@ -510,3 +510,18 @@ def test_a_person_blocks_or_mutes_a_remote_account_from_its_page(fed) -> None:
     with pytest.raises(NotAllowed):
         remote_create(site, peer, peer.add_note("r9", "<p>Réponse</p>",
                                                 "2026-11-25T08:00:00Z", in_reply_to=post))
+
+
+def test_a_departing_admin_leaves_the_domain_policies_and_takes_their_blocks() -> None:
+    private = PrivateStore(None)
+    accounts = Accounts(private)
+    admin = accounts.create("root@example.org", "http://local.test/persons/root",
+                            "http://local.test/territories/97411", confirmed=True)
+    moderation.set_domain_policy(private, "bad.example", "reject", "spam", by=admin.actor)
+    moderation.block(private, admin.actor, "https://remote.example/users/x")
+    moderation.mute(private, "http://local.test/persons/other", admin.actor)
+    accounts.erase(admin)
+    assert moderation.domain_policy(private, "bad.example") == "reject"
+    assert moderation.domain_policies(private)[0].created_by is None
+    assert moderation.blocks(private, admin.actor) == set()
+    assert moderation.mutes(private, "http://local.test/persons/other") == set()
