@@ -200,3 +200,25 @@ def test_unknown_remote_profiles_are_not_fetched_for_visitors(instance: Server) 
     answer = requests.get(f"{instance.base_url}/fediverse/account", timeout=30,
                           params={"iri": "http://127.0.0.1:9/users/x"})
     assert answer.status_code == 404
+
+
+def test_browser_journey_look_up_and_follow(instance: Server, peer: RemotePeer, page) -> None:
+    """In Chromium: from one's profile to the fediverse page, type the handle, see the
+    remote profile (accessible), follow it: the request is pending."""
+    from tests.test_accounts_browser import accessible
+
+    session, me, _token = signed_up(instance, "jeanne.fontaine@example.org")
+    page.context.add_cookies([{"name": c.name, "value": c.value or "", "url": instance.base_url}
+                              for c in session.cookies])
+    page.goto(me)
+    page.get_by_role("link", name="Suivre un compte du fédivers").first.click()
+    page.get_by_label("Identifiant ou adresse du compte").fill(f"@{peer.handle}")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_role("heading", name="Someone Elsewhere").wait_for()
+    assert page.get_by_text(f"@{peer.handle}").first.is_visible()
+    assert page.get_by_text("Bonjour depuis ailleurs").is_visible()
+    accessible(page)
+    page.get_by_role("button", name="Suivre", exact=True).click()
+    page.get_by_text("Demande d'abonnement envoyée, en attente de réponse.").wait_for()
+    page.goto(f"{instance.base_url}/fediverse")
+    assert page.get_by_text("(demande en attente)").is_visible()
