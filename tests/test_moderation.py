@@ -137,6 +137,9 @@ def test_an_admin_blocks_a_domain_and_sees_it_listed(instance) -> None:
     assert bad.status_code == 400 and "n'est pas un nom de domaine" in bad.text
     bad = root.post("/moderation/domains", host="x.example", policy="destroy")
     assert bad.status_code == 400
+    own = root.base.split("://", 1)[1]
+    bad = root.post("/moderation/domains", host=own, policy="reject")
+    assert bad.status_code == 400 and "C'est le domaine de cette instance" in bad.text
     root.post("/moderation/domains/remove", host="bruyant.example")
     listed = root.get("/moderation/domains").text
     assert "<td>bruyant.example</td>" not in listed and "<td>spam.example</td>" in listed
@@ -255,6 +258,8 @@ def test_blocks_refuse_what_makes_no_sense(instance) -> None:
         assert 'role="alert"' in answer.text
     assert alice.post("/blocks", kind="ban", target="@bob").status_code == 400
     assert alice.post("/blocks", kind="block", target=alice.actor).status_code == 400
+    assert alice.post("/blocks", kind="mute",
+                      target=alice.base.split("://", 1)[1]).status_code == 400
     # a whole domain can be muted
     assert alice.post("/blocks", kind="mute", target="bavard.example").status_code == 303
     assert "tout le domaine bavard.example" in alice.get("/blocks").text

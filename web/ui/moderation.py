@@ -179,6 +179,9 @@ def add_domain() -> Any:
     reason = request.form.get("reason", "")
     if policy not in moderation.POLICIES:
         return _domains_page(_("Choisissez « rejeter » ou « restreindre »."), host, reason, 400)
+    if moderation.covered(moderation.host_of(platform().base_url),
+                          {moderation.normalize_host(host)}):
+        return _domains_page(_("C'est le domaine de cette instance."), host, reason, 400)
     try:
         host = moderation.set_domain_policy(platform().private, host, policy, reason,
                                             by=account.actor)
@@ -248,7 +251,7 @@ def add_filter() -> Any:
         else:
             target = moderation.mute(site.private, account.actor, target)
     except ValueError as error:
-        message = str(error) if str(error).startswith(("«", "@")) else _(
+        message = str(error) if str(error).startswith(("«", "C'est")) else _(
             "Indiquez l'adresse d'une personne (@pseudo, pseudo@serveur, URL) ou un nom de "
             "domaine.")
         return _filters_page(account.actor, message, typed, 400)
@@ -300,6 +303,8 @@ def _resolve(typed: str) -> str:
     handle = text.removeprefix("acct:").removeprefix("@")
     if "@" not in handle:
         if "." in handle or ":" in handle:
+            if moderation.normalize_host(handle) == moderation.host_of(site.base_url):
+                raise ValueError(_("C'est le domaine de cette instance."))
             return handle  # a domain
         return _local(handle, typed)
     user, host = handle.rsplit("@", 1)
