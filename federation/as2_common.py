@@ -65,7 +65,7 @@ CONTEXT: list[Any] = [AS2_PROFILE, "https://w3id.org/security/v1", EXTENSIONS]
 
 #: Mastodon keeps these and drops the rest of the markup; we send no more than that.
 CONTENT_TAGS = {"p", "br", "a", "span"}
-CONTENT_ATTRIBUTES = {"a": {"href", "class"}, "span": {"class"}}
+CONTENT_ATTRIBUTES: dict[str, set[str]] = {"a": {"href"}, "span": set()}
 CONTENT_CLASSES = {"a": {"mention", "hashtag", "u-url"}, "span": {"h-card"}}
 LANGUAGE = "fr"
 

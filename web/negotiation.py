@@ -93,7 +93,7 @@ def wants_activitystreams(request: Request) -> str | None:
             if bare != "*/*":
                 best_other = max(best_other, quality)
             continue
-        if quality > best_as2:
+        if quality > best_as2 or (quality == best_as2 and candidate == ACTIVITY_JSON):
             best_as2, chosen = quality, candidate
     return chosen if best_as2 > 0 and best_as2 >= best_other else None
 
