@@ -530,3 +530,28 @@ def test_a_departing_admin_leaves_the_domain_policies_and_takes_their_blocks() -
     assert moderation.domain_policies(private)[0].created_by is None
     assert moderation.blocks(private, admin.actor) == set()
     assert moderation.mutes(private, "http://local.test/persons/other") == set()
+
+
+def test_the_blocked_account_s_server_is_told(fed) -> None:
+    """As Mastodon does, a Block (and its Undo) goes to the blocked account's inbox,
+    through the delivery queue, signed by the person."""
+    import json
+
+    from tests.elements_support import make_user
+    from tests.test_remote_threads import remote_objects
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    remote_objects(site).fetch(peer.actor)
+    alice.post("/blocks", {"kind": "block", "target": peer.actor})
+    alice.post("/blocks/remove", {"kind": "block", "target": peer.actor})
+    sent = [(d.inbox, d.signer, json.loads(d.body))
+            for d in site.platform.deliveries.claim(limit=20)]
+    blocks = [body for inbox, signer, body in sent
+              if body["type"] == "Block" and signer == alice.actor]
+    undos = [body for inbox, signer, body in sent
+             if body["type"] == "Undo" and body["object"]["type"] == "Block"]
+    assert len(blocks) == 1 and blocks[0]["object"] == peer.actor
+    assert blocks[0]["actor"] == alice.actor
+    assert len(undos) == 1 and undos[0]["object"]["object"] == peer.actor
+    assert {inbox for inbox, _, _ in sent} <= {f"{peer.actor}/inbox", f"{peer.origin}/inbox"}

@@ -29,7 +29,9 @@ A list of items with an `author` drops the hidden ones in a template with the Ji
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import (
@@ -55,6 +57,7 @@ from federation.handlers.follows import followers_of, following_of
 from web.platform import platform
 from web.ui.session import current_account, protect
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("moderation", __name__)
 protect(bp.name)
 
@@ -248,6 +251,7 @@ def add_filter() -> Any:
         if kind == "block":
             target = moderation.block(site.private, account.actor, target)
             _cut_follows(account.actor, target)
+            _tell_remote(account.actor, target, undo=False)
         else:
             target = moderation.mute(site.private, account.actor, target)
     except ValueError as error:
@@ -271,7 +275,8 @@ def remove_filter() -> Any:
     target = request.form.get("target", "")
     site = platform()
     if kind == "block":
-        moderation.unblock(site.private, account.actor, target)
+        if moderation.unblock(site.private, account.actor, target):
+            _tell_remote(account.actor, target, undo=True)
         flash(_("%(who)s n'est plus bloqué·e.", who=_name(target)), "info")
     elif kind == "mute":
         moderation.unmute(site.private, account.actor, target)
@@ -345,6 +350,37 @@ def _cut_follows(person: str, target: str) -> None:
     for follower, followed in pairs:
         with contextlib.suppress(ActivityRefused, ValueError):
             handler.apply(Activity("Undo", follower, followed, content="Follow"))
+
+
+def _tell_remote(person: str, target: str, undo: bool) -> None:
+    """Tells a remote account's server of a block (Block, or Undo of it), through the
+    delivery queue, as Mastodon does: it then stops showing the person's things to the
+    blocked account. Local targets and domains are nobody's business but ours."""
+    site = platform()
+    if "://" not in target or target.startswith(site.base_url + "/"):
+        return
+    from federation.as2 import activity_id
+    from federation.remote import RemoteObjects
+
+    try:
+        inbox, _shared = RemoteObjects(site.store, site.private, site.base_url,
+                                       site.settings.allow_private_addresses).inboxes(target)
+    except Exception:  # unreachable, not an actor: the block still holds here
+        logger.warning("cannot tell %s of a block", target, exc_info=True)
+        return
+    if moderation.domain_policy(site.private, inbox) == "reject":
+        return
+    now = datetime.now(UTC)
+    context = "https://www.w3.org/ns/activitystreams"
+    block = {"id": activity_id("Block", person, target), "type": "Block", "actor": person,
+             "object": target, "to": [target]}
+    if undo:
+        document = {"@context": context, "id": activity_id("Undo", person, block["id"], now),
+                    "type": "Undo", "actor": person, "object": block, "to": [target]}
+    else:
+        document = {"@context": context, **block,
+                    "id": activity_id("Block", person, target, now)}
+    site.deliveries.enqueue(inbox, document, person)
 
 
 def _name(target: str) -> str:
