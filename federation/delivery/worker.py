@@ -228,18 +228,19 @@ class DeliveryWorker:
             self._wait()
 
     def _claim_some(self) -> int:
-        free = 0
-        while self._slots.acquire(blocking=free == 0, timeout=self.poll):
-            free += 1
-            if free == self.concurrency:
-                break
-        if free == 0 or self._stopping.is_set():
-            for _ in range(free):
-                self._slots.release()
+        """Claims as many items as there are free sending threads (waiting for one)."""
+        if not self._slots.acquire(timeout=self.poll):
             return 0
-        items = self.queue.claim(free)
-        for _ in range(free - len(items)):
-            self._slots.release()
+        free = 1
+        while free < self.concurrency and self._slots.acquire(blocking=False):
+            free += 1
+        items: list[Delivery] = []
+        try:
+            if not self._stopping.is_set():
+                items = self.queue.claim(free)
+        finally:
+            for _ in range(free - len(items)):
+                self._slots.release()
         for item in items:
             self._pool.submit(self._send, item)
         return len(items)

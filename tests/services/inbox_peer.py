@@ -5,8 +5,9 @@ POSTs it receives and checks their signatures with federation.signatures.verify_
     ... deliver to peer.url("/inbox") ...
     peer.received  # [Received(path, activity, format, verified, status)]
 
-`answer(request) -> int` (optional) decides the status of each POST (default 202), e.g.
-401 to draft-cavage signatures to test double knocking. `stop()` closes the port (a peer
+`answer(request) -> status` or `(status, headers)` (optional) decides the answer to each
+POST (default 202 when the signature verifies, else 401), e.g. 401 to draft-cavage
+signatures to test double knocking. `stop()` closes the port (a peer
 that is "down" refuses connections); `start()` again on the same port brings it back.
 """
 
@@ -42,7 +43,8 @@ class Request:
 
 class InboxPeer:
     def __init__(self, keys: dict[str, str] | None = None,
-                 answer: Callable[[Request], int] | None = None, port: int = 0) -> None:
+                 answer: Callable[[Request], int | tuple[int, dict[str, str]]] | None = None,
+                 port: int = 0) -> None:
         self.keys = dict(keys or {})
         self.answer = answer
         self.port = port
@@ -91,7 +93,8 @@ class InboxPeer:
         except SignatureError:
             verified = False
         request = Request(handler.path, dict(handler.headers.items()), body, fmt, verified)
-        status = self.answer(request) if self.answer else (202 if verified else 401)
+        answered = self.answer(request) if self.answer else (202 if verified else 401)
+        status, extra = answered if isinstance(answered, tuple) else (answered, {})
         try:
             activity = json.loads(body)
         except ValueError:
@@ -100,6 +103,8 @@ class InboxPeer:
             self.received.append(Received(handler.path, activity, fmt, verified, status,
                                           key_id))
         handler.send_response(status)
+        for name, value in extra.items():
+            handler.send_header(name, value)
         handler.send_header("Content-Length", "0")
         handler.end_headers()
 
