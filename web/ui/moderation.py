@@ -14,10 +14,9 @@ The reports' queue stays at /moderation (web/ui/posts.py); reports received from
 servers (`federation.moderation.record_report`, called by the inbox on a Flag) join it, and
 the template global `moderation_origin(report_id)` says which server sent one.
 
-What is hidden from whom — `hides(author)` and `visible(items)`, for whoever builds a wall,
-a thread or a feed (web/ui/post_views.py, web/ui/territory.py): the viewer's blocks and
-mutes (an actor or its whole domain), the actors of rejected domains, and those of
-silenced domains unless the viewer follows them. Computed once per request.
+What is hidden from whom: web/ui/moderation_hidden.py (`hides`, `visible`, `hide_in_feed`,
+re-exported here). A block also ends the follows between the two and, for a remote
+account, sends its server a Block (an Undo of it on unblock) through the delivery queue.
 
 Person pages (local and remote) show block/mute buttons with the macro
 templates/moderation/_person.html:
@@ -30,17 +29,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
     Flask,
     abort,
     flash,
-    g,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -53,15 +49,16 @@ from federation import moderation
 from federation.activities import Activity
 from federation.errors import ActivityRefused
 from federation.handlers import blocks as block_rules
-from federation.handlers.follows import followers_of, following_of
+from federation.handlers.follows import followers_of
 from web.platform import platform
+from web.ui.moderation_hidden import hide_in_feed, hides, visible
 from web.ui.session import current_account, protect
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("moderation", __name__)
 protect(bp.name)
 
-T = TypeVar("T")
+__all__ = ["bp", "hide_in_feed", "hides", "visible"]
 
 
 @bp.record_once
@@ -71,79 +68,7 @@ def _setup(state: Any) -> None:
     block_rules.wire(site.activities, site.private)
     app.add_template_global(person_state, "moderation_person_state")
     app.add_template_global(origin_of, "moderation_origin")
-    app.jinja_env.tests["hidden_author"] = hides  # posts | rejectattr("author", "hidden_author")
-
-
-# --- what is hidden from the viewer --------------------------------------------------------
-
-
-@dataclass
-class Hidden:
-    """Whose content one viewer does not see (see the module's docstring)."""
-
-    base_host: str
-    viewer: str | None
-    targets: set[str] = field(default_factory=set)
-    rejected: set[str] = field(default_factory=set)
-    silenced: set[str] = field(default_factory=set)
-    _following: set[str] | None = None
-
-    def hides(self, author: str | None) -> bool:
-        if not author:
-            return False
-        if moderation.matches(self.targets, author):
-            return True
-        if not (self.rejected or self.silenced):
-            return False
-        host = moderation.host_of(author)
-        if not host or host == self.base_host:
-            return False
-        if moderation.covered(host, self.rejected):
-            return True
-        return moderation.covered(host, self.silenced) and author not in self.following()
-
-    def following(self) -> set[str]:
-        if self._following is None:
-            self._following = set()
-            if self.viewer:
-                with contextlib.suppress(Exception):  # no following list: follows nobody
-                    self._following = set(following_of(platform().activities, self.viewer))
-        return self._following
-
-
-def hidden() -> Hidden:
-    """The viewer's Hidden, once per request (an empty one outside requests)."""
-    site = platform()
-    base_host = moderation.host_of(site.base_url)
-    if not has_request_context():
-        return Hidden(base_host, None)
-    if "moderation_hidden" not in g:
-        account = current_account()
-        viewer = account.actor if account else None
-        g.moderation_hidden = Hidden(
-            base_host, viewer, moderation.hidden_for(site.private, viewer),
-            moderation.hosts_with_policy(site.private, "reject"),
-            moderation.hosts_with_policy(site.private, "silence"))
-    found: Hidden = g.moderation_hidden
-    return found
-
-
-def hides(author: str | None) -> bool:
-    """Whether the viewer of this request must not see what `author` wrote."""
-    return hidden().hides(author)
-
-
-def visible(items: list[T], attribute: str = "author") -> list[T]:
-    """The items (posts, comments, feed items…) whose author the viewer may see."""
-    found = hidden()
-    if not (found.targets or found.rejected or found.silenced):
-        return items
-    return [item for item in items if not found.hides(getattr(item, attribute, None))]
-
-
-def hide_in_feed(feed: dict[str, list[T]]) -> dict[str, list[T]]:
-    """A territory feed (sections of items) without what the viewer may not see."""
-    return {name: visible(items) for name, items in feed.items()}
+    app.jinja_env.tests["hidden_author"] = hides  # rejectattr("author", "hidden_author")
 
 
 # --- domain policies (instance administrators) -------------------------------------------

@@ -22,8 +22,8 @@ from ontology import AS, CC, CCT
 from store.queries import query
 from web.pages import page_renderer
 from web.platform import platform
-from web.ui import remote as remote_ui
-from web.ui.moderation import hides, visible
+from web.ui import remote_views as remote_ui
+from web.ui.moderation_hidden import hides, visible
 from web.ui.session import current_account
 
 NOBODY = URIRef("urn:communecter:nobody")
@@ -53,7 +53,7 @@ class Item:
     pictures: list[tuple[str, str]] = field(default_factory=list)  # (URL, alternative text)
     shares: int = 0
     remote: bool = False  # a remote reply: shown, but no local like/reply/delete forms
-    author_handle: str = ""  # user@host of a remote author (web/ui/remote.py)
+    author_handle: str = ""  # user@host of a remote author (web/ui/remote_views.py)
     author_href: str = ""  # the remote author's page here; local authors: their IRI
 
     @property

@@ -43,7 +43,7 @@ from store import feeds
 from store.feeds import FEED_SECTIONS, Item, Node
 from web.pages import get_locale_name, page_renderer, render_generic_page
 from web.platform import platform
-from web.ui.moderation import hide_in_feed, hides
+from web.ui.moderation_hidden import hide_in_feed, hides
 from web.ui.session import current_account, protect
 from web.ui.territory_view import (
     LEVEL_LABELS,
