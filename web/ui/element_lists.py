@@ -18,7 +18,7 @@ from web.negotiation import HTML, JSONLD, NotAcceptable, choose, serialize, want
 from web.pages import get_locale_name
 from web.platform import platform
 from web.ui import element_views as views
-from web.ui import remote as remote_ui
+from web.ui import remote_views as remote_ui
 from web.ui.element_support import _current, _iri, _message, _path
 
 

@@ -20,7 +20,7 @@ from ontology import AS, CC, CONTAINER_BY_CLASS, GEO, SCHEMA, THEMES, label
 from store.queries import query
 from web.pages import get_locale_name
 from web.platform import platform
-from web.ui import remote as remote_ui
+from web.ui import remote_views as remote_ui
 from web.ui.element_forms import CATEGORIES, EVENT_KINDS, KINDS, STAGES, safe_url
 
 ROLE_LABELS = {"admin": _l("Administrateur·rice"), "contributor": _l("Contributeur·rice"),

@@ -1,0 +1,217 @@
+"""Reading remote people and posts from the cache, for the pages: the remote account
+pages (web/ui/remote.py), threads (web/ui/post_views.py) and lists of participants and
+followers (web/ui/element_views.py, element_lists.py).
+
+Remote actors and objects are cached by federation.remote.RemoteObjects as one named graph
+per remote IRI (see its docstring for the shapes). Remote HTML was sanitised before
+storage; it is sanitised again here (federation.text.clean_html, nh3) before it is marked
+safe. Nothing here fetches or writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import url_for
+from markupsafe import Markup
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from federation import text, webfinger_client
+from federation.resources import graph_from_ntriples
+from ontology import AS
+from store.queries import query
+from web.platform import platform
+
+ACTOR_TYPES = {AS.Person, AS.Service, AS.Group, AS.Organization, AS.Application}
+
+@dataclass
+class RemoteActor:
+    iri: str
+    handle: str  # user@host ("" when the actor has no preferredUsername)
+    name: str
+    summary: Markup
+    icon: str | None
+    url: str
+    kind: str
+
+    @property
+    def href(self) -> str:
+        return profile_href(self.iri)
+
+
+@dataclass
+class RemotePost:
+    iri: str
+    author: str
+    author_handle: str
+    author_name: str
+    html: Markup
+    when: datetime | None
+    url: str
+    name: str = ""
+    parent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def author_href(self) -> str:
+        return profile_href(self.author)
+
+
+@dataclass(frozen=True)
+class RemoteLabel:
+    iri: str
+    handle: str
+    name: str
+
+    @property
+    def href(self) -> str:
+        return profile_href(self.iri)
+
+
+def is_remote(iri: str) -> bool:
+    """A well-formed http(s) IRI that is not of this instance."""
+    return webfinger_client.is_actor_url(iri) and not iri.startswith(platform().base_url + "/")
+
+
+def profile_href(iri: str) -> str:
+    """The page of a remote account on this site."""
+    return url_for("remote.profile", iri=iri)
+
+
+def _host(iri: str) -> str:
+    return urlsplit(iri).netloc.rsplit("@", 1)[-1].lower()
+
+
+def _web_url(value: object) -> str | None:
+    """An http(s) URL to link to (never javascript: or data:)."""
+    text_value = str(value or "")
+    return text_value if text_value.startswith(("https://", "http://")) else None
+
+
+def remote_labels(iris: set[str] | list[str]) -> dict[str, RemoteLabel]:
+    """Handles and names of cached remote actors (others are left out), in one query."""
+    wanted = sorted({i for i in iris if i and is_remote(i)})
+    if not wanted:
+        return {}
+    try:
+        rows = platform().store.select(query("remote_actor_labels",
+                                             actors=[URIRef(i) for i in wanted]))
+    except ValueError:  # an IRI unusable in a query: show it as it is
+        return {}
+    found: dict[str, RemoteLabel] = {}
+    for row in rows:
+        iri = str(row["actor"])
+        handle = webfinger_client.handle_of(iri, str(row["username"])) or iri
+        name = str(row.get("name") or "") or handle
+        if iri not in found or (row.get("name") and found[iri].name == found[iri].handle):
+            found[iri] = RemoteLabel(iri, handle, name)
+    return found
+
+
+def cached_actor(iri: str) -> RemoteActor | None:
+    """The remote actor as cached, or None when it is not (or not an actor)."""
+    found = platform().store.graph(iri)
+    if found is None:
+        return None
+    return actor_from_graph(iri, graph_from_ntriples(found))
+
+
+def actor_from_graph(iri: str, graph: Graph) -> RemoteActor | None:
+    subject = URIRef(iri)
+    kinds = set(graph.objects(subject, RDF.type))
+    if not kinds & ACTOR_TYPES:
+        return None
+    username = graph.value(subject, AS.preferredUsername)
+    handle = webfinger_client.handle_of(iri, str(username) if username else None) or ""
+    name = _best_literal(graph, subject, AS.name) or handle or iri
+    summary = Markup(text.clean_html(_best_literal(graph, subject, AS.summary)))
+    kind = next((str(k).rsplit("#", 1)[-1] for k in kinds if k in ACTOR_TYPES), "Person")
+    return RemoteActor(iri, handle, name, summary, _icon(graph, subject),
+                       _link(graph, subject) or iri, kind)
+
+
+def _best_literal(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
+    """The value without a language, else the first one (names may come as maps)."""
+    values = [v for v in graph.objects(subject, predicate) if isinstance(v, Literal)]
+    plain = [v for v in values if not v.language]
+    chosen = plain or values
+    return str(chosen[0]) if chosen else ""
+
+
+def _link(graph: Graph, subject: URIRef | BNode) -> str | None:
+    """as:url as an IRI, or a Link object's as:href."""
+    for value in graph.objects(subject, AS.url):
+        if isinstance(value, URIRef) and _web_url(value):
+            return str(value)
+        if isinstance(value, BNode):
+            href = graph.value(value, AS.href)
+            if _web_url(href):
+                return str(href)
+    return None
+
+
+def _icon(graph: Graph, subject: URIRef) -> str | None:
+    for icon in graph.objects(subject, AS.icon):
+        if isinstance(icon, URIRef) and _web_url(icon):
+            return str(icon)
+        found = _link(graph, icon) if isinstance(icon, URIRef | BNode) else None
+        if found:
+            return found
+    return None
+
+
+def remote_posts(authors: list[str], limit: int) -> list[RemotePost]:
+    """The latest public posts of these remote actors that the cache holds, newest first;
+    only posts of an author's own host, found in a graph of that host, are kept (a server
+    cannot slip posts of another server's people into its outbox)."""
+    authors = [a for a in authors if is_remote(a)]
+    if not authors:
+        return []
+    rows = platform().store.select(query("remote_posts_by", authors=[URIRef(a) for a in authors],
+                                         limit=limit * 2))
+    labels = remote_labels(authors)
+    found: dict[str, RemotePost] = {}
+    for row in rows:
+        iri, author = str(row["post"]), str(row["author"])
+        if iri in found or not _host(iri) == _host(author) == _host(str(row["graph"])):
+            continue
+        label = labels.get(author)
+        when = row.get("when")
+        moment = when.toPython() if isinstance(when, Literal) else None
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        found[iri] = RemotePost(
+            iri, author, label.handle if label else author, label.name if label else author,
+            Markup(text.clean_html(str(row.get("content") or ""))),
+            moment if isinstance(moment, datetime) else None,
+            _web_url(row.get("url")) or iri, str(row.get("name") or ""),
+            str(row["parent"]) if row.get("parent") else None)
+    return list(found.values())[:limit]
+
+
+# --- remote people in local threads -----------------------------------------------------
+
+
+def decorate_items(items: list[Any]) -> None:
+    """For the thread items of web/ui/post_views.py: remote authors' names, handles and
+    pages here, how many shared each item, and which items are remote replies."""
+    if not items:
+        return
+    labels = remote_labels({i.author for i in items if i.author})
+    rows = platform().store.select(query("remote_share_counts",
+                                         objects=[URIRef(i.iri) for i in items]))
+    shares = {str(r["object"]): int(r["shares"]) for r in rows}
+    for item in items:
+        item.shares = shares.get(item.iri, 0)
+        item.remote = is_remote(item.iri)
+        label = labels.get(item.author)
+        if label is not None:
+            item.author_name, item.author_handle = label.name, label.handle
+            item.author_href = label.href
+        elif item.author and is_remote(item.author):
+            item.author_name = item.author_name or item.author
+            item.author_href = profile_href(item.author)
