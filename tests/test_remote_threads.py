@@ -207,3 +207,25 @@ def test_ones_profile_and_follow_list_lead_to_the_fediverse_page(fed) -> None:
                  html(alice.client, "/persons/alice/following")):
         assert 'href="/fediverse"' in page
     assert 'href="/fediverse"' not in html(alice.client, "/persons/bob")
+
+
+def test_an_old_copy_of_a_remote_profile_is_fetched_again_when_read(fed) -> None:
+    from store.base import Write
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    page = f"/fediverse/account?iri={peer.actor}"
+    assert "Someone Elsewhere" in html(alice.client, page)
+    peer.name = "Someone Renamed"
+    assert "Someone Elsewhere" in html(alice.client, page)  # fresh enough: the cache
+    store = site.platform.store
+    stale = store.graph(peer.actor).replace(f'"{_year()}-', '"2001-')  # fetched long ago
+    store.write(Write(replace={peer.actor: stale}))
+    assert "Someone Elsewhere" in html(site.app.test_client(), page)  # visitors: the cache
+    assert "Someone Renamed" in html(alice.client, page)
+
+
+def _year() -> str:
+    from datetime import UTC, datetime
+
+    return str(datetime.now(UTC).year)

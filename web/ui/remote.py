@@ -26,6 +26,7 @@ pages use too (threads, participants, followers).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -59,6 +60,7 @@ bp = Blueprint("remote", __name__)
 protect(bp.name)
 
 PROFILE_POSTS = 20
+REFRESH_AFTER = timedelta(hours=6)  # a profile older than this is fetched again when read
 FEED_POSTS = 50
 LOOKUP_ERRORS = {
     "malformed": _l("Écrivez un identifiant comme @nom@exemple.org, ou l'adresse (URL) du "
@@ -184,11 +186,20 @@ def profile() -> Any:
         except _Failed as failed:
             return _lookup_page(iri, str(LOOKUP_ERRORS[failed.reason]),
                                 404 if failed.reason == "not_an_actor" else 502)
+    elif actor is not None and account is not None and _stale(actor):
+        try:  # a logged-in reader refreshes what is old; the cached copy serves meanwhile
+            actor = fetch_actor(iri, refresh=True)
+        except _Failed as failed:
+            logger.info("cannot refresh %s: %s", iri, failed.reason)
     if actor is None:
         abort(404, "this account is not known here yet")
     status = follow_status(account.actor, iri) if account else None
     return render_template("remote/profile.html", actor=actor, follow=status,
                            posts=remote_posts([iri], PROFILE_POSTS))
+
+
+def _stale(actor: RemoteActor) -> bool:
+    return actor.fetched is None or datetime.now(UTC) - actor.fetched > REFRESH_AFTER
 
 
 def follow_status(person: str, actor: str) -> str:

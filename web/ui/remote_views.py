@@ -22,7 +22,7 @@ from rdflib.namespace import RDF
 
 from federation import text, webfinger_client
 from federation.resources import graph_from_ntriples
-from ontology import AS
+from ontology import AS, CC
 from store.queries import query
 from web.platform import platform
 
@@ -37,6 +37,7 @@ class RemoteActor:
     icon: str | None
     url: str
     kind: str
+    fetched: datetime | None = None  # when federation.remote cached it
 
     @property
     def href(self) -> str:
@@ -131,7 +132,15 @@ def actor_from_graph(iri: str, graph: Graph) -> RemoteActor | None:
     summary = Markup(text.clean_html(_best_literal(graph, subject, AS.summary)))
     kind = next((str(k).rsplit("#", 1)[-1] for k in kinds if k in ACTOR_TYPES), "Person")
     return RemoteActor(iri, handle, name, summary, _icon(graph, subject),
-                       _link(graph, subject) or iri, kind)
+                       _link(graph, subject) or iri, kind,
+                       _moment(graph.value(subject, CC.fetched)))
+
+
+def _moment(value: object) -> datetime | None:
+    moment = value.toPython() if isinstance(value, Literal) else None
+    if not isinstance(moment, datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _best_literal(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
@@ -180,14 +189,9 @@ def remote_posts(authors: list[str], limit: int) -> list[RemotePost]:
         if iri in found or not _host(iri) == _host(author) == _host(str(row["graph"])):
             continue
         label = labels.get(author)
-        when = row.get("when")
-        moment = when.toPython() if isinstance(when, Literal) else None
-        if isinstance(moment, datetime) and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
         found[iri] = RemotePost(
             iri, author, label.handle if label else author, label.name if label else author,
-            Markup(text.clean_html(str(row.get("content") or ""))),
-            moment if isinstance(moment, datetime) else None,
+            Markup(text.clean_html(str(row.get("content") or ""))), _moment(row.get("when")),
             _web_url(row.get("url")) or iri, str(row.get("name") or ""),
             str(row["parent"]) if row.get("parent") else None)
     return list(found.values())[:limit]
