@@ -241,9 +241,12 @@ def test_a_mute_hides_without_preventing(instance) -> None:
     answer = alice.post("/blocks", kind="mute", target="@carol", next="/blocks")
     assert answer.status_code == 303
     assert carol.answer(mine, "Moi, à 8 h").status_code == 303
+    assert bob.answer(mine, "Bob passe aussi").status_code == 303
     thread = mine.removeprefix(alice.base)
     assert "Moi, à 8 h" not in alice.get(thread).text
     assert "Moi, à 8 h" in bob.get(thread).text  # stored, shown to others
+    notices = alice.get("/notifications").text
+    assert "bob a commenté" in notices and "carol a commenté" not in notices  # not told
     assert "Ne plus masquer" in alice.get("/persons/carol").text
     assert "Ne plus masquer : carol" in alice.get("/blocks").text
     alice.post("/blocks/remove", kind="mute", target=carol.actor)

@@ -45,6 +45,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from federation import moderation
 from store.notifications import (
     EMAIL_CHOICES,
     SETTING,
@@ -81,6 +82,8 @@ def notify(recipient: str, kind: str, actor: str, object: str, target: str | Non
         with _outside_requests(app):
             return notify(recipient, kind, actor, object, target, app)
     site = app.extensions["communecter"]
+    if moderation.matches(moderation.hidden_for(site.private, recipient), actor):
+        return None  # the recipient blocks or mutes the actor (federation/moderation.py)
     store = Notifications(site.private)
     note = store.notify(recipient, kind, actor, object, target)
     if note is None:
