@@ -35,9 +35,10 @@ class LookupFailed(Exception):
     """The input is not a handle or an actor URL, or the look-up failed; `reason` is a
     stable key the UI turns into a sentence ("malformed", "not_found", "unreachable")."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, answered: bool = False) -> None:
         super().__init__(message)
         self.reason = reason
+        self.answered = answered  # the host gave an HTTP answer (it is up)
 
 
 @dataclass(frozen=True)
@@ -111,10 +112,15 @@ def actor_from_jrd(document: object) -> str | None:
 def webfinger(handle: Handle, *, allow_private: bool = False) -> str:
     """The actor IRI that `handle`'s host announces for it (LookupFailed otherwise)."""
     schemes = ("https", "http") if allow_private else ("https",)
+    return _lookup(handle.acct, handle.host, schemes, allow_private=allow_private)
+
+
+def _lookup(resource: str, host: str, schemes: tuple[str, ...], *,
+            allow_private: bool) -> str:
     last: Exception | None = None
     for scheme in schemes:
-        url = (f"{scheme}://{handle.host}/.well-known/webfinger?resource="
-               f"{quote(handle.acct, safe=':@')}")
+        url = (f"{scheme}://{host}/.well-known/webfinger?resource="
+               f"{quote(resource, safe=':@/')}")
         try:
             response = safe_get(url, headers={"Accept": JRD_ACCEPT},
                                 allow_private=allow_private, max_bytes=MAX_JRD_BYTES)
@@ -122,30 +128,39 @@ def webfinger(handle: Handle, *, allow_private: bool = False) -> str:
             last = error
             continue
         except FetchError as error:
-            raise LookupFailed("unreachable", f"{handle.host} did not answer: {error}") from error
+            raise LookupFailed("unreachable", f"{host} did not answer: {error}") from error
         if response.status_code in (404, 410):
-            raise LookupFailed("not_found", f"{handle} is not known at {handle.host}")
+            raise LookupFailed("not_found", f"{resource} is not known at {host}", True)
         if not response.ok:
             raise LookupFailed("unreachable",
-                               f"{handle.host} answered {response.status_code} to WebFinger")
+                               f"{host} answered {response.status_code} to WebFinger", True)
         try:
             document = response.json()
         except ValueError as error:
-            raise LookupFailed("unreachable", f"{handle.host} answered no JSON") from error
+            raise LookupFailed("unreachable", f"{host} answered no JSON", True) from error
         actor = actor_from_jrd(document)
         if actor is None:
-            raise LookupFailed("not_found", f"{handle.host} gives no ActivityPub actor for "
-                                            f"{handle}")
+            raise LookupFailed("not_found", f"{host} gives no ActivityPub actor for "
+                                            f"{resource}", True)
         return actor
-    raise LookupFailed("unreachable", f"{handle.host} did not answer: {last}")
+    raise LookupFailed("unreachable", f"{host} did not answer: {last}")
 
 
 def resolve(text: str, *, allow_private: bool = False) -> str:
-    """The actor IRI for what a person typed: a handle (WebFinger) or a URL (as is)."""
+    """The actor IRI for what a person typed: a handle (WebFinger), or a URL — a profile
+    page's URL is asked to its host's WebFinger first (Mastodon answers for
+    https://host/@name), else taken as the actor's IRI."""
     found = parse(text)
-    if isinstance(found, str):
+    if isinstance(found, Handle):
+        return webfinger(found, allow_private=allow_private)
+    parts = urlsplit(found)
+    try:
+        return _lookup(found, parts.netloc.lower(), (parts.scheme.lower(),),
+                       allow_private=allow_private)
+    except LookupFailed as failed:
+        if not failed.answered:  # the host is down: fetching the actor would fail too
+            raise
         return found
-    return webfinger(found, allow_private=allow_private)
 
 
 def handle_of(actor: str, preferred_username: str | None) -> str | None:

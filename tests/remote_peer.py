@@ -103,7 +103,7 @@ class RemotePeer:
         activity = "application/activity+json"
         if path == "/.well-known/webfinger":
             resource = query.get("resource", [""])[0]
-            if resource != f"acct:{self.handle}":
+            if resource not in (f"acct:{self.handle}", f"{self.origin}/@{self.username}"):
                 return 404, "application/json", {"error": "unknown"}
             return 200, "application/jrd+json", {
                 "subject": resource, "aliases": [self.actor],

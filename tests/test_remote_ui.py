@@ -98,8 +98,9 @@ def test_look_up_follow_and_read_a_remote_account(instance: Server, peer: Remote
     assert "Réservé aux abonnés" not in page  # followers-only: not shown
     assert "<script" not in page and "alert(" not in page and "onerror" not in page
     assert f"{peer.origin}/avatar.png" in page
-    # the other spellings find the same account
-    for typed in (peer.handle, f"acct:{peer.handle}", peer.actor):
+    # the other spellings find the same account (the profile page's URL: by WebFinger)
+    for typed in (peer.handle, f"acct:{peer.handle}", peer.actor,
+                  f"{peer.origin}/@{peer.username}"):
         again = session.get(f"{base}/fediverse/lookup", params={"q": typed}, timeout=60)
         assert again.url == found.url, typed
     # Mastodon's remote-follow template leads to the same page
