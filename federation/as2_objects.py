@@ -276,7 +276,7 @@ class Builder:
         owner = self.author_of(proposal) if proposal else None
         return compact({
             "id": item.iri, "type": "Note", "name": item.value(CC.choice),
-            "attributedTo": item.value(DCTERMS.creator), "inReplyTo": proposal,
+            "attributedTo": self.author(item), "inReplyTo": proposal,
             "to": [owner] if owner else [], "published": item.published(),
         })
 
