@@ -229,3 +229,19 @@ def _year() -> str:
     from datetime import UTC, datetime
 
     return str(datetime.now(UTC).year)
+
+
+def test_a_remote_comment_on_an_event_shows_on_the_event_page(fed) -> None:
+    site, peer = fed
+    alice = make_user(site, "alice")
+    event = create(site, alice.actor, "events", "kabar", CC.Event, "Kabar au jardin")
+    post_on_wall = alice.post("/posts/new", {"wall": event, "content": "On apporte à manger"})
+    assert post_on_wall.status_code == 303
+    remote_objects(site).fetch(peer.actor)
+    remote_create(site, peer, peer.add_note("c1", "<p>Je viendrai avec ma guitare</p>",
+                                            "2026-11-25T08:00:00Z", in_reply_to=event))
+    page = html(alice.client, "/events/kabar")
+    assert "Je viendrai avec ma guitare" in page and f"@{peer.handle}" in page
+    assert "On apporte à manger" in page
+    # newest first: the remote comment (2026-11-25) after the local post (now)
+    assert page.index("On apporte à manger") < page.index("Je viendrai avec ma guitare")

@@ -93,7 +93,9 @@ def wall_view(wall: str, size: int | None = None) -> WallView:
         size = _int(request.args.get("posts"), WALL_SIZE) if request else WALL_SIZE
     size = max(1, min(size, MAX_WALL_SIZE))
     rows = site.store.select(query("post_wall_posts", wall=URIRef(wall), limit=size + 1))
+    rows += remote_ui.replies_to(wall, size + 1)  # remote comments on the event itself…
     posts = visible(_items(rows, "post"))  # not what the viewer blocks or mutes
+    posts.sort(key=lambda item: item.when or datetime.min.replace(tzinfo=UTC), reverse=True)
     more = len(posts) > size
     posts = posts[:size]
     _threads(posts)

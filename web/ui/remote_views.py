@@ -219,3 +219,10 @@ def decorate_items(items: list[Any]) -> None:
         elif item.author and is_remote(item.author):
             item.author_name = item.author_name or item.author
             item.author_href = profile_href(item.author)
+
+
+def replies_to(thing: str, limit: int) -> list[dict]:
+    """Rows (post, when, author, content) of the replies to a resource that is not a post
+    (an event…): remote servers comment on events that way; they belong on its page."""
+    return platform().store.select(query("remote_replies_to", thing=URIRef(thing),
+                                         limit=limit))
