@@ -223,3 +223,4 @@ def test_browser_journey_look_up_and_follow(instance: Server, peer: RemotePeer, 
     page.get_by_text("Demande d'abonnement envoyée, en attente de réponse.").wait_for()
     page.goto(f"{instance.base_url}/fediverse")
     assert page.get_by_text("(demande en attente)").is_visible()
+    accessible(page)
