@@ -147,8 +147,13 @@ def test_posts_of_followed_remote_accounts_reach_the_fediverse_feed(fed) -> None
     remote_create(site, peer, peer.add_note("n2", "<p>Entre nous seulement</p>",
                                             "2026-11-24T19:00:00Z",
                                             to=[f"{peer.actor}/followers"]))
+    sneaky = peer.add_note("n3", "<p>Cliquez ici</p>", "2026-11-24T20:00:00Z",
+                           in_reply_to="javascript:alert(1)")
+    sneaky["url"] = "javascript:alert(2)"
+    remote_create(site, peer, sneaky)
     feed = html(alice.client, "/fediverse")
     assert "Vélorution jeudi soir" in feed and f"@{peer.handle}" in feed
+    assert "Cliquez ici" in feed and "javascript:" not in feed
     assert "Entre nous seulement" not in feed  # not public
     assert "en attente" not in feed
     # bob follows nobody: nothing from the remote account in his feed

@@ -193,7 +193,7 @@ def remote_posts(authors: list[str], limit: int) -> list[RemotePost]:
             iri, author, label.handle if label else author, label.name if label else author,
             Markup(text.clean_html(str(row.get("content") or ""))), _moment(row.get("when")),
             _web_url(row.get("url")) or iri, str(row.get("name") or ""),
-            str(row["parent"]) if row.get("parent") else None)
+            _web_url(row.get("parent")))
     return list(found.values())[:limit]
 
 
