@@ -382,7 +382,8 @@ def test_every_moderation_text_has_an_english_translation() -> None:
     root = Path(__file__).resolve().parent.parent
     found: set[str] = set()
     for path in [*sorted((root / "web/templates/moderation").glob("*.html")),
-                 root / "web/templates/posts/moderation.html"]:
+                 root / "web/templates/posts/moderation.html",
+                 root / "web/templates/posts/_wall.html"]:
         for _, message, _, _ in extract_from_file("jinja2", path, options={"extensions": ""}):
             found.add(message if isinstance(message, str) else message[0])
     for _, message, _, _ in extract_from_file("python", root / "web/ui/moderation.py",
@@ -558,3 +559,44 @@ def test_the_blocked_account_s_server_is_told(fed) -> None:
     assert blocks[0]["actor"] == alice.actor
     assert len(undos) == 1 and undos[0]["object"]["object"] == peer.actor
     assert {inbox for inbox, _, _ in sent} <= {f"{peer.actor}/inbox", f"{peer.origin}/inbox"}
+
+
+def test_a_remote_reply_is_reported_here_and_to_its_server(fed) -> None:
+    """The "Signaler" of a remote reply files the report in the queue and, ticked by
+    default, forwards an anonymous Flag (by the instance actor) to the author's server."""
+    import json
+
+    from tests.elements_support import make_user
+    from tests.test_remote_threads import post_on_own_wall, remote_create, remote_objects
+
+    site, peer = fed
+    alice, root = make_user(site, "alice"), make_user(site, "root", is_admin=True)
+    post = post_on_own_wall(alice, "Réunion du comité de quartier")
+    remote_objects(site).fetch(peer.actor)
+    reply = peer.add_note("spam", "<p>Achetez mes montres</p>", "2026-11-23T08:00:00Z",
+                          in_reply_to=post)
+    remote_create(site, peer, reply)
+    thread = _html(alice, post)
+    assert 'action="/report/remote"' in thread and 'name="forward"' in thread
+    answer = alice.post("/report/remote", {"object": reply["id"], "category": "spam",
+                                           "details": "pub", "forward": "1",
+                                           "next": post.replace(site.platform.base_url, "")})
+    assert answer.status_code == 303
+    queue = _html(root, "/moderation")
+    assert reply["id"] in queue and "Spam ou publicité" in queue and "pub" in queue
+    flags = [(d.inbox, d.signer, json.loads(d.body))
+             for d in site.platform.deliveries.claim(limit=20)]
+    flags = [f for f in flags if f[2]["type"] == "Flag"]
+    assert len(flags) == 1
+    inbox, signer, flag = flags[0]
+    assert signer == f"{site.platform.base_url}/actor" == flag["actor"]  # anonymous
+    assert flag["object"] == [peer.actor, reply["id"]] and flag["content"] == "pub"
+    assert inbox.startswith(peer.origin)
+    # without forwarding, and for unknown things
+    alice.post("/report/remote", {"object": reply["id"], "category": "other"})
+    assert not [d for d in site.platform.deliveries.claim(limit=20)
+                if json.loads(d.body)["type"] == "Flag"]
+    missing = alice.post("/report/remote", {"object": f"{peer.origin}/notes/none"})
+    assert missing.status_code == 404
+    local = alice.post("/report/remote", {"object": post})
+    assert local.status_code == 404

@@ -68,6 +68,7 @@ def _setup(state: Any) -> None:
     block_rules.wire(site.activities, site.private)
     app.add_template_global(person_state, "moderation_person_state")
     app.add_template_global(origin_of, "moderation_origin")
+    app.add_template_global(is_remote, "moderation_is_remote")
     app.jinja_env.tests["hidden_author"] = hides  # rejectattr("author", "hidden_author")
 
 
@@ -130,6 +131,69 @@ def remove_domain() -> Any:
         moderation.set_domain_policy(platform().private, host, None)
     flash(_("Règle retirée pour %(host)s.", host=host[:100]), "info")
     return redirect(url_for("moderation.domains"), 303)
+
+
+def is_remote(iri: str) -> bool:
+    """Whether an IRI is another server's (its report goes to /report/remote)."""
+    return iri.startswith(("http://", "https://")) and not iri.startswith(
+        platform().base_url + "/")
+
+
+@bp.post("/report/remote")
+def report_remote() -> Any:
+    """A person reports a remote post or account that this instance shows (a reply in a
+    thread, a profile): the report joins the moderators' queue, and unless the person
+    unticked it, an anonymous copy (a Flag by the instance actor, as Mastodon forwards
+    reports) goes to the server it came from."""
+    from web.ui.posts import REPORT_CATEGORIES
+
+    account = current_account()
+    if account is None:
+        return redirect(_login_url())
+    site = platform()
+    target = request.form.get("object", "").strip()
+    if not is_remote(target) or site.store.graph(target) is None:
+        abort(404, _("Ce contenu n'existe pas."))
+    category = request.form.get("category", "other")
+    category = category if category in REPORT_CATEGORIES else "other"
+    details = request.form.get("details", "").strip()[:900]
+    moderation.record_report(site.private, account.actor, [target],
+                             f"{category}: {details}" if details else category)
+    if request.form.get("forward") == "1":
+        _forward_report(target, details)
+    flash(_("Merci : votre signalement a été transmis à l'équipe de modération."), "info")
+    return _back()
+
+
+def _forward_report(target: str, details: str) -> None:
+    """An anonymous copy of a report to the reported thing's server: a Flag by the
+    instance actor of the author's account and the thing, to the author's inbox."""
+    from rdflib import URIRef
+
+    from federation.actors import instance_actor_iri
+    from federation.as2 import activity_id
+    from federation.remote import RemoteObjects
+    from federation.resources import graph_from_ntriples
+    from ontology import AS
+
+    site = platform()
+    found = site.store.graph(target)
+    author = graph_from_ntriples(found).value(URIRef(target), AS.attributedTo) if found else None
+    account = str(author) if author is not None and is_remote(str(author)) else target
+    try:
+        inbox, _shared = RemoteObjects(site.store, site.private, site.base_url,
+                                       site.settings.allow_private_addresses).inboxes(account)
+    except Exception:  # not an actor, unreachable: the report stays here
+        logger.warning("cannot forward a report about %s", target, exc_info=True)
+        return
+    if moderation.domain_policy(site.private, inbox) == "reject":
+        return
+    signer = instance_actor_iri(site.base_url)
+    objects = list(dict.fromkeys([account, target]))
+    flag = {"@context": "https://www.w3.org/ns/activitystreams",
+            "id": activity_id("Flag", signer, target, datetime.now(UTC)), "type": "Flag",
+            "actor": signer, "object": objects, "content": details, "to": [account]}
+    site.deliveries.enqueue(inbox, flag, signer)
 
 
 def origin_of(report_id: int) -> str | None:
