@@ -9,10 +9,13 @@ Pages and routes (every form carries the session's CSRF token):
   POST /blocks                        kind (block | mute), target (actor IRI, @handle,
                                       user@host or domain), next → added
   POST /blocks/remove                 kind, target, next → undone
+  POST /report/remote                 object (a remote IRI shown here), category, details,
+                                      forward=1 → the queue, and a Flag to its server
 
 The reports' queue stays at /moderation (web/ui/posts.py); reports received from other
 servers (`federation.moderation.record_report`, called by the inbox on a Flag) join it, and
-the template global `moderation_origin(report_id)` says which server sent one.
+the template global `moderation_origin(report_id)` says which server sent one; the
+"Signaler" macro (templates/posts/_wall.html) sends reports of remote things here.
 
 What is hidden from whom: web/ui/moderation_hidden.py (`hides`, `visible`, `hide_in_feed`,
 re-exported here). A block also ends the follows between the two and, for a remote
