@@ -219,6 +219,8 @@ def decorate_items(items: list[Any]) -> None:
         elif item.author and is_remote(item.author):
             item.author_name = item.author_name or item.author
             item.author_href = profile_href(item.author)
+        elif item.remote:  # an author that is no web address: link to the original
+            item.author_href = item.iri
 
 
 def replies_to(thing: str, limit: int) -> list[dict]:
