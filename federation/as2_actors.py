@@ -101,6 +101,7 @@ def instance_actor_document(base_url: str, private: PrivateStore | None) -> dict
         "summary": "<p>Acteur de l'instance : il signe les requêtes du serveur.</p>",
         "url": f"{base}/",
         **actor_endpoints(base, iri),
+        "inbox": f"{base}/inbox",  # the shared inbox: no route of its own to maintain
         "manuallyApprovesFollowers": True,
         "discoverable": False,
         "indexable": False,

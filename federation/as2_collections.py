@@ -114,16 +114,18 @@ def outbox(store: TripleStore, base_url: str, actor: LocalActor,
             obj = builder.build(Stored(iri, graph_from_ntriples(text)))
             if obj is None:
                 continue
-            activities.append(wrap(actor, obj))
+            kind = str(row["kind"]) if row.get("kind") is not None else None
+            activities.append(wrap(actor, obj, kind))
         return activities
 
     return paged(collection, total, page, OUTBOX_PAGE, items)
 
 
-def wrap(actor: LocalActor, obj: dict[str, Any]) -> dict[str, Any]:
-    """The activity that published `obj`: its author's Create, or the territory's
-    Announce."""
-    if actor.container == "territories":
+def wrap(actor: LocalActor, obj: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
+    """The activity that published `obj`: its author's Create, or the Announce of a
+    territory (of what was published on it) or of a group (of its members' posts on its
+    wall, FEP-1b12)."""
+    if actor.container == "territories" or kind == "Announce":
         return compact({
             "id": activity_id("Announce", actor.iri, obj["id"]), "type": "Announce",
             "actor": actor.iri, "published": obj.get("published"),
@@ -141,3 +143,11 @@ def create_activity(obj: dict[str, Any], actor: str | None = None) -> dict[str, 
         "actor": author, "published": iso(body.get("published")) or body.get("published"),
         "to": body.get("to"), "cc": body.get("cc"), "object": body,
     })
+
+
+def replies(store: TripleStore, obj: str, page: int | None) -> dict[str, Any]:
+    """The living answers to a local object, oldest first."""
+    collection = f"{obj}/replies"
+    found = [str(row["g"]) for row in store.select(query("ap_replies_to", object=URIRef(obj)))]
+    return paged(collection, len(found), page, FOLLOWERS_PAGE,
+                 lambda offset, limit: found[offset:offset + limit])

@@ -150,9 +150,24 @@ class Builder:
                                     else None),
             "context": item.value(AS.context), "to": to, "cc": cc, "tag": tags,
             "attachment": self.attachments(item), "sensitive": False,
-            "likes": item.value(AS.likes),
+            **self.reactions(item),
         })
         return compact(document)
+
+    def reactions(self, item: Stored) -> dict[str, Any]:
+        """likes, shares and replies with their counts (Mastodon shows them)."""
+        counts = {str(row["kind"]): int(row["n"]) for row in self.store.select(
+            query("ap_reactions_to", object=URIRef(item.iri)))}
+        answers = self.store.select(query("ap_replies_to", object=URIRef(item.iri)))
+        likes = {"type": "Collection", "totalItems": counts.get(str(AS.Like), 0)}
+        if item.value(AS.likes):
+            likes["id"] = item.value(AS.likes)  # type: ignore[assignment]
+        return {
+            "likes": likes,
+            "shares": {"type": "Collection", "totalItems": counts.get(str(AS.Announce), 0)},
+            "replies": {"id": f"{item.iri}/replies", "type": "OrderedCollection",
+                        "totalItems": len(answers), "first": f"{item.iri}/replies?page=1"},
+        }
 
     def author_of(self, iri: str) -> str | None:
         text = self.store.graph(iri) if iri.startswith(self.base_url + "/") else None

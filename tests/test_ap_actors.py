@@ -186,6 +186,9 @@ def test_an_organization_whose_members_post_through_it_is_a_group(instance: Inst
                       role="contributor").status_code in (302, 303)
     assert bob.post("/organizations/collectif/join").status_code in (302, 303)
     assert instance.as2(org)["type"] == "Group"
+    post = bob.write("Réunion du collectif jeudi", org)
+    latest = instance.as2(f"{org}/outbox?page=1")["orderedItems"][0]
+    assert (latest["type"], latest["actor"], latest["object"]) == ("Announce", org, post)
 
 
 def test_the_same_uri_serves_html_turtle_json_ld_and_activitystreams(
@@ -235,12 +238,13 @@ def test_followers_and_following_are_paged_ordered_collections(instance: Instanc
 
 def test_the_outbox_pages_what_an_actor_published_newest_first(instance: Instance) -> None:
     bob = instance.people["bob"]
+    before = instance.as2(f"{bob}/outbox")["totalItems"]
     made = [instance.create("bob", "posts", f"""
         <> a cc:Post ; as:content "<p>Nouvelle {n}</p>" ; cc:wall <{bob}> ;
-           as:attributedTo <{bob}> ; as:published "2026-01-{n + 1:02d}T10:00:00Z"^^xsd:dateTime ;
+           as:attributedTo <{bob}> ; as:published "2030-01-{n + 1:02d}T10:00:00Z"^^xsd:dateTime ;
            cc:territory <{instance.base}/territories/97411> .""") for n in range(22)]
     outbox = instance.as2(f"{bob}/outbox")
-    assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == 22
+    assert outbox["type"] == "OrderedCollection" and outbox["totalItems"] == before + 22
     first = instance.as2(outbox["first"])
     assert len(first["orderedItems"]) == 20
     newest = first["orderedItems"][0]
@@ -249,8 +253,8 @@ def test_the_outbox_pages_what_an_actor_published_newest_first(instance: Instanc
     assert newest["id"] == f"{made[-1]}#create"
     assert PUBLIC in newest["to"]
     second = instance.as2(first["next"])
-    assert [a["object"]["id"] for a in second["orderedItems"]] == [made[1], made[0]]
-    assert second["prev"] == outbox["first"] and "next" not in second
+    assert [a["object"]["id"] for a in second["orderedItems"]][:2] == [made[1], made[0]]
+    assert second["prev"] == outbox["first"]
     commune = instance.as2(instance.as2("/territories/97411")["outbox"] + "?page=1")
     assert commune["orderedItems"][0]["type"] == "Announce"
     assert commune["orderedItems"][0]["actor"] == f"{instance.base}/territories/97411"

@@ -93,6 +93,11 @@ def test_a_comment_replies_to_its_post(instance: Instance, alice: Browser,
     assert reply["type"] == "Note" and reply["attributedTo"] == instance.people["bob"]
     assert instance.people["alice"] in reply["cc"]  # the author answered hears of it
     assert instance.as2(reply["id"])["inReplyTo"] == post
+    assert bob.post(f"/posts/{slug}/like", next=f"/posts/{slug}").status_code in (302, 303)
+    note = instance.as2(post)
+    assert note["replies"]["totalItems"] == 1
+    assert instance.as2(note["replies"]["first"])["orderedItems"] == [reply["id"]]
+    assert note["likes"]["totalItems"] == 1 and note["shares"]["totalItems"] == 0
 
 
 def test_html_written_by_other_clients_is_sanitised(instance: Instance) -> None:

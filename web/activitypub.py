@@ -9,6 +9,7 @@ document from `federation.as2`, whatever blueprint serves its other representati
   GET /actor/{outbox,followers,following}     its (empty) collections
   GET /{actor}/outbox[?page=N]                Creates (Announces for territories), newest first
   GET /{organization,project,territory}/{slug}/following   (empty: they follow nobody)
+  GET /{post,event,proposal}/{slug}/replies[?page=N]       the answers, oldest first
 
 POSTs to inboxes are web/inbox.py's. With `COMMUNECTER_AUTHORIZED_FETCH`, AS2 GETs of
 anything but actor documents (and their keys, which live in them) must carry a valid HTTP
@@ -27,7 +28,7 @@ from flask import Blueprint, Response, request
 
 from federation.actors import ACTOR_CONTAINERS, instance_actor_iri, local_actor
 from federation.as2 import object_document
-from federation.as2_collections import MAX_PAGE, outbox, paged, stored_collection
+from federation.as2_collections import MAX_PAGE, outbox, paged, replies, stored_collection
 from federation.as2_common import CONTEXT
 from federation.resources import is_tombstone_text
 from federation.signatures import (
@@ -258,6 +259,23 @@ def actor_outbox(container: str, slug: str) -> Response:
         return as2_problem(400, str(error))
     return as2_response(outbox(site.store, site.base_url, actor, page),
                         media=wants_activitystreams(request))
+
+
+@bp.get("/<any(posts,events,proposals):container>/<slug>/replies")
+def replies_of(container: str, slug: str) -> Response:
+    site = platform()
+    iri = f"{site.base_url}/{container}/{slug}"
+    found = site.store.graph(iri)
+    if not found or is_tombstone_text(found, iri):
+        return as2_problem(404, f"{iri} does not exist")
+    refusal = _refuse_unsigned(site)
+    if refusal is not None:
+        return refusal
+    try:
+        page = _page()
+    except ValueError as error:
+        return as2_problem(400, str(error))
+    return as2_response(replies(site.store, iri, page), media=wants_activitystreams(request))
 
 
 __all__ = ["CONTEXT", "as2_problem", "as2_response", "bp", "check_signed_fetch",
