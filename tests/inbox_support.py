@@ -101,18 +101,27 @@ class Peer:
 
     # --- what it sends ----------------------------------------------------------------------
 
-    def send(self, url: str, activity: dict[str, Any], name: str | None = None, *,
-             format: str = "cavage", now: datetime | None = None,
-             key_id: str | None = None, private_pem: bytes | None = None,
-             body: bytes | None = None, content_type: str = AP_JSON) -> requests.Response:
-        """POSTs `activity` signed by `name` (default: its actor's name)."""
+    def signed(self, url: str, activity: dict[str, Any], name: str | None = None, *,
+               format: str = "cavage", now: datetime | None = None,
+               key_id: str | None = None, private_pem: bytes | None = None,
+               content_type: str = AP_JSON,
+               algorithm: str | None = None) -> tuple[dict[str, str], bytes]:
+        """The headers and body of a POST of `activity` signed by `name` (default: the
+        activity's actor)."""
         name = name or activity["actor"].rsplit("/", 1)[-1]
-        signed_body = json.dumps(activity).encode()
-        headers = sign_request("POST", url, {"Content-Type": content_type}, signed_body,
+        body = json.dumps(activity).encode()
+        headers = sign_request("POST", url, {"Content-Type": content_type}, body,
                                key_id or keys.key_id_for(self.actor(name)),
                                private_pem or self.keys[name].private_pem,
                                format=format,  # type: ignore[arg-type]
-                               now=now or datetime.now(UTC))
+                               now=now or datetime.now(UTC), algorithm=algorithm)
+        return headers, body
+
+    def send(self, url: str, activity: dict[str, Any], name: str | None = None, *,
+             body: bytes | None = None, **options: Any) -> requests.Response:
+        """POSTs `activity` signed by `name` (default: its actor's name); `body`: send
+        these bytes instead of the signed ones."""
+        headers, signed_body = self.signed(url, activity, name, **options)
         return requests.post(url, data=body if body is not None else signed_body,
                              headers=headers, timeout=30)
 
@@ -234,19 +243,23 @@ def private_rows(server: Server, sql: str, *args: Any) -> list[tuple]:
         return db.execute(sql, args).fetchall()
 
 
-def queued(server: Server, kind: str, inbox: str, wait: float = 0.0) -> list[dict[str, Any]]:
-    """The activities of `kind` in the delivery queue for `inbox`."""
+def queued(server: Server, kind: str, inbox: str, wait: float = 0.0,
+           peer: Peer | None = None) -> list[dict[str, Any]]:
+    """The activities of `kind` queued for `inbox` (still in the delivery queue, or
+    already delivered to `peer`, the server holding that inbox)."""
     path = server.data_dir / "deliveries.sqlite3"
     deadline = time.monotonic() + wait
     while True:
         found = []
         if path.exists():
             with sqlite3.connect(path, timeout=10) as db:
-                for (body,) in db.execute("SELECT body FROM deliveries WHERE inbox = ?",
-                                          (inbox,)):
+                for (body,) in db.execute("SELECT body FROM deliveries WHERE inbox = ? "
+                                          "AND body IS NOT NULL", (inbox,)):
                     activity = json.loads(body)
                     if activity.get("type") == kind:
                         found.append(activity)
+        if peer is not None:
+            found += [a for a in peer.received if a.get("type") == kind and a not in found]
         if found or time.monotonic() >= deadline:
             return found
         time.sleep(0.2)

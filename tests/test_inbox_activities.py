@@ -62,21 +62,26 @@ def values(local: Server, iri: str, predicate: str) -> set[str]:
     return {row["o"] for row in rows}
 
 
-@pytest.mark.parametrize("format", ["cavage", "rfc9421"])
-def test_a_signed_follow_adds_a_follower_and_queues_an_accept(local: Server, peer: Peer,
-                                                              format: str) -> None:
-    name = "amy" if format == "cavage" else "mallory"
+@pytest.mark.parametrize("name, format, algorithm", [
+    ("amy", "cavage", None), ("mallory", "rfc9421", None), ("hugo", "cavage", "hs2019")],
+    ids=["cavage-rsa-sha256", "rfc9421", "cavage-hs2019"])
+def test_a_signed_follow_adds_a_follower_and_queues_an_accept(
+        local: Server, peer: Peer, name: str, format: str, algorithm: str | None) -> None:
+    if name not in peer.keys:
+        peer.add_actor(name)
     follow = peer.activity(name, "Follow", alice(local))
-    assert accepted(peer.send(f"{alice(local)}/inbox", follow, format=format)) == "applied"
+    sent = peer.send(f"{alice(local)}/inbox", follow, format=format, algorithm=algorithm)
+    assert accepted(sent) == "applied"
     assert peer.actor(name) in collection(local, f"{alice(local)}/followers")
-    accepts = queued(local, "Accept", f"{peer.actor(name)}/inbox", wait=5)
+    accepts = queued(local, "Accept", f"{peer.actor(name)}/inbox", wait=5, peer=peer)
+    accepts = [a for a in accepts if a["object"].get("actor") == peer.actor(name)]
     assert [a["object"]["id"] for a in accepts] == [follow["id"]]
     assert accepts[0]["actor"] == alice(local)
     # The follower is known by its handle from now on (its actor document is cached).
     assert values(local, peer.actor(name), f"{AS}#preferredUsername") == {name}
     # Following again changes nothing and is accepted again (the follower asked twice).
     again = peer.activity(name, "Follow", alice(local))
-    accepted(peer.send(shared_inbox(local), again, format=format))
+    accepted(peer.send(shared_inbox(local), again, format=format, algorithm=algorithm))
     assert collection(local, f"{alice(local)}/followers").count(peer.actor(name)) == 1
 
 
@@ -166,7 +171,7 @@ def test_remote_people_join_and_leave_events(local: Server, peer: Peer) -> None:
     join = peer.activity("amy", "Join", event)
     accepted(peer.send(shared_inbox(local), join))
     assert peer.actor("amy") in collection(local, f"{event}/attendees")
-    accepts = queued(local, "Accept", f"{peer.actor('amy')}/inbox", wait=5)
+    accepts = queued(local, "Accept", f"{peer.actor('amy')}/inbox", wait=5, peer=peer)
     assert join["id"] in [a["object"]["id"] for a in accepts]
     accepted(peer.send(shared_inbox(local), peer.activity("amy", "Leave", event)))
     assert peer.actor("amy") not in collection(local, f"{event}/attendees")

@@ -58,7 +58,7 @@ def assert_nothing_stored(local, peer: Peer) -> None:
     assert collection(local, f"{alice(local)}/followers") == []
     assert graphs_mentioning(local, peer.origin) == []
     assert private_rows(local, "SELECT id FROM inbound_activities") == []
-    assert queued(local, "Accept", f"{peer.actor('amy')}/inbox") == []
+    assert queued(local, "Accept", f"{peer.actor('amy')}/inbox", peer=peer) == []
 
 
 def refused(response: requests.Response, *statuses: int) -> None:

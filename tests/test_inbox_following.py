@@ -1,0 +1,143 @@
+"""A local person following remote accounts: pending until the remote server accepts,
+then their public posts are kept; Reject, Block and Move from the remote side.
+
+The application runs in-process (Flask's test client) with loopback fetches allowed; the
+remote server is tests/inbox_support.Peer, which signs what it sends to our inboxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+
+from federation.activities import Activity
+from federation.handlers import follows
+from ontology import AS, CC
+from tests.inbox_support import Peer, running_peer
+
+BASE = "http://communecter.test"
+
+
+@pytest.fixture(scope="module")
+def peer() -> Iterator[Peer]:
+    yield from running_peer()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> SimpleNamespace:
+    from store.private import PrivateStore
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings(base_url=BASE, data_dir=tmp_path, store="memory",
+                        allow_private_addresses=True)
+    flask_app = create_app(settings, private=PrivateStore(None))
+    site = flask_app.extensions["communecter"]
+    for handle in ("alice", "bob"):
+        iri = f"{BASE}/persons/{handle}"
+        graph = Graph()
+        graph.add((URIRef(iri), RDF.type, CC.Citizen))
+        graph.add((URIRef(iri), AS.preferredUsername, Literal(handle)))
+        graph.add((URIRef(iri), AS.name, Literal(handle.title())))
+        site.activities.apply(Activity("Create", iri, iri, graph))
+    return SimpleNamespace(client=flask_app.test_client(), site=site)
+
+
+ALICE = f"{BASE}/persons/alice"
+
+
+def deliver(app: SimpleNamespace, peer: Peer, activity: dict, name: str | None = None) -> str:
+    headers, body = peer.signed(f"{BASE}/inbox", activity, name)
+    response = app.client.post("/inbox", data=body, headers=headers, base_url=BASE)
+    assert response.status_code == 202, (response.status_code, response.get_data(True))
+    return response.get_data(True).strip()
+
+
+def refused(app: SimpleNamespace, peer: Peer, activity: dict) -> int:
+    headers, body = peer.signed(f"{BASE}/inbox", activity)
+    return app.client.post("/inbox", data=body, headers=headers, base_url=BASE).status_code
+
+
+def following(app: SimpleNamespace, person: str = ALICE) -> list[str]:
+    return follows.following_of(app.site.activities, person)
+
+
+def pending(app: SimpleNamespace, person: str = ALICE) -> list[str]:
+    return follows.pending_follows_of(app.site.activities, person)
+
+
+def follow(app: SimpleNamespace, actor: str, person: str = ALICE) -> None:
+    app.site.activities.apply(Activity("Follow", person, actor))
+
+
+def acceptance(peer: Peer, name: str, kind: str = "Accept", person: str = ALICE) -> dict:
+    inner = {"id": f"{person}#follow-1", "type": "Follow", "actor": person,
+             "object": peer.actor(name)}
+    return peer.activity(name, kind, inner)
+
+
+def test_a_follow_waits_for_the_accept_then_posts_are_kept(app, peer: Peer) -> None:
+    amy = peer.actor("amy")
+    follow(app, amy)
+    assert pending(app) == [amy] and following(app) == []
+    # Mallory cannot accept what alice never asked her, nor accept on amy's behalf.
+    assert refused(app, peer, acceptance(peer, "mallory")) == 404
+    forged = peer.activity("mallory", "Accept", {
+        "id": f"{ALICE}#follow-1", "type": "Follow", "actor": ALICE, "object": amy})
+    assert deliver(app, peer, forged).startswith("ignored")
+    assert pending(app) == [amy] and following(app) == []
+    assert deliver(app, peer, acceptance(peer, "amy")) == "applied"
+    assert following(app) == [amy] and pending(app) == []
+    # amy's public posts are kept now; mallory's (followed by nobody here) are not.
+    note = peer.note("amy", "<p>Marché demain</p>")
+    assert deliver(app, peer, peer.activity("amy", "Create", note)) == "applied"
+    assert app.site.store.graph(note["id"]) is not None
+    other = peer.note("mallory", "<p>Personne ne me suit</p>")
+    assert deliver(app, peer, peer.activity("mallory", "Create", other)).startswith("ignored")
+    assert app.site.store.graph(other["id"]) is None
+
+
+def test_an_accept_naming_only_the_follow_id_is_understood(app, peer: Peer) -> None:
+    amy = peer.actor("amy")
+    follow(app, amy)
+    accept = peer.activity("amy", "Accept", f"{ALICE}#follow-0123456789abcdef")
+    assert deliver(app, peer, accept) == "applied"
+    assert following(app) == [amy]
+
+
+def test_reject_ends_a_follow(app, peer: Peer) -> None:
+    amy = peer.actor("amy")
+    follow(app, amy)
+    deliver(app, peer, acceptance(peer, "amy"))
+    deliver(app, peer, acceptance(peer, "amy", "Reject"))
+    assert following(app) == [] and pending(app) == []
+
+
+def test_a_remote_block_ends_following_both_ways(app, peer: Peer) -> None:
+    amy = peer.actor("amy")
+    follow(app, amy)
+    deliver(app, peer, acceptance(peer, "amy"))
+    deliver(app, peer, peer.activity("amy", "Follow", ALICE))
+    assert amy in follows.followers_of(app.site.activities, ALICE)
+    deliver(app, peer, peer.activity("amy", "Block", ALICE))
+    assert amy not in follows.followers_of(app.site.activities, ALICE)
+    assert following(app) == []
+
+
+def test_a_move_carries_the_followers_over(app, peer: Peer) -> None:
+    old = peer.add_actor("oldname")
+    follow(app, old)
+    deliver(app, peer, acceptance(peer, "oldname"))
+    new = peer.add_actor("newname", alsoKnownAs=[old])
+    peer.add_actor("stranger")
+    # A Move to an account that does not name the old one is refused.
+    bogus = peer.activity("oldname", "Move", old, target=peer.actor("stranger"))
+    assert refused(app, peer, bogus) == 403
+    assert following(app) == [old]
+    deliver(app, peer, peer.activity("oldname", "Move", old, target=new))
+    assert following(app) == [] and pending(app) == [new]
