@@ -35,9 +35,8 @@ from rdflib import URIRef
 
 from federation.groups import ORGANIZER_ROLES, ROLE_BY_IRI, members_iri
 from federation.handler_support import triples
-from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, ORG, TERRITORY_CLASSES
+from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, ORG, RDF, TERRITORY_CLASSES
 from store.base import TripleStore
-from store.queries import query
 
 INSTANCE_USERNAME = "instance.actor"
 #: Containers whose members are actors, in the order that breaks ties between equal slugs.
@@ -83,30 +82,32 @@ def split_actor_iri(base_url: str, iri: str) -> tuple[str, str] | None:
 
 def _candidates(store: TripleStore, base_url: str,
                 pairs: list[tuple[str, str]]) -> list[LocalActor]:
-    """The living actors among (container, slug) pairs, in one query."""
+    """The living actors among (container, slug) pairs. Each is one graph read (a few
+    tenths of a millisecond), which is much cheaper than a query over the candidates."""
     base = base_url.rstrip("/")
-    iris = {f"{base}/{container}/{slug}": (container, slug) for container, slug in pairs}
-    if not iris:
-        return []
-    try:
-        text = query("ap_actor_candidates", candidates=[URIRef(i) for i in iris])
-    except ValueError:
-        return []
-    kinds: dict[str, set[str]] = {}
-    created: dict[str, str] = {}
-    for row in store.select(text):
-        graph = str(row["g"])
-        kinds.setdefault(graph, set()).add(str(row["type"]))
-        if row.get("created") is not None:
-            created[graph] = str(row["created"])
     found = []
-    for iri, types in kinds.items():
+    kind_predicate, created_predicate = str(RDF.type), str(DCTERMS.created)
+    for container, slug in pairs:
+        iri = f"{base}/{container}/{slug}"
+        try:
+            text = store.graph(iri)
+        except ValueError:  # not even an IRI: no actor of ours
+            continue
+        if not text:
+            continue
+        types, created = set(), ""
+        for subject, predicate, value in triples(text):
+            if subject != iri:
+                continue
+            if predicate == kind_predicate:
+                types.add(value.value)
+            elif predicate == created_predicate:
+                created = value.value
         if str(AS.Tombstone) in types:
             continue
-        container, slug = iris[iri]
         kind = next((k for k in ACTOR_CLASSES[container] if str(k) in types), None)
         if kind is not None:
-            found.append(LocalActor(iri, container, slug, kind, created.get(iri, "")))
+            found.append(LocalActor(iri, container, slug, kind, created))
     return found
 
 
