@@ -15,8 +15,9 @@ the activity's actor; `Inbound.receive(document, actor)` does the rest:
 * what needs an answer (Accept of a Follow, of a Join) is queued for delivery (C3), never
   sent while the sender waits.
 
-What each type does is listed in `_DISPATCH`'s functions below; anything else is
-ignored (and logged), with a 202 like the rest, as ActivityPub servers do.
+What each type does is in federation/inbound_actions.py (one function per type);
+anything else is ignored (and logged), with a 202 like the rest, as ActivityPub servers
+do.
 """
 
 from __future__ import annotations
@@ -34,11 +35,7 @@ from federation.inbound_parse import (
     audience,
     first_type,
     id_of,
-    ids_of,
-    is_public,
     same_host,
-    text_of,
-    types_of,
     without_blind_copies,
 )
 from federation.remote import RemoteError, RemoteObjects
@@ -56,7 +53,6 @@ CREATE TABLE IF NOT EXISTS inbound_activities (
     received TEXT NOT NULL
 );
 """
-NOTE_TYPES = {"Note", "Article", "Page", "Question", "Event", "Image", "Video", "Audio"}
 Enqueue = Callable[[str, dict[str, Any], str], None]
 
 
@@ -107,7 +103,9 @@ class Inbound:
         document["_actor"] = actor_document
         if self.seen(activity_id) is not None:
             return "duplicate"
-        action = _DISPATCH.get(kind)
+        from federation.inbound_actions import DISPATCH
+
+        action = DISPATCH.get(kind)
         if action is None:
             logger.info("ignored %s %s from %s: unsupported type", kind, activity_id, actor)
             return f"ignored: {kind} activities are not supported"
@@ -207,206 +205,3 @@ def _local_author(inbound: Inbound, iri: str) -> str | None:
 
     found = inbound.handler.store.graph(iri)
     return author_of(graph_from_ntriples(found), iri) if found is not None else None
-
-
-# --- the activities ------------------------------------------------------------------------
-
-
-def _follow(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    thing = id_of(document.get("object"))
-    if not inbound.is_local(thing):
-        return "ignored: a Follow of something that is not here"
-    result = "applied"
-    try:
-        inbound.apply("Follow", actor, thing or "")
-    except Conflict:
-        result = "applied already"  # following already: accept again all the same
-    follow = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
-    inbound.answer(thing or "", actor, "Accept", follow, document.get("_actor"))
-    return result
-
-
-def _undo(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    inner = document.get("object")
-    inner_id = id_of(inner)
-    kind = first_type(inner)
-    target = id_of(inner.get("object")) if isinstance(inner, dict) else None
-    if (kind is None or target is None) and inner_id:
-        seen = inbound.seen(inner_id)
-        if seen is not None and seen[1] == actor:
-            kind, target = seen[0], seen[2]
-    if isinstance(inner, dict) and id_of(inner.get("actor")) not in (None, actor):
-        raise InboundRefused(403, "one undoes only one's own activities")
-    if kind not in ("Follow", "Like", "Announce", "Join") or not inbound.is_local(target):
-        return f"ignored: an Undo of {kind or 'an unknown activity'}"
-    if kind == "Join":
-        inbound.apply("Leave", actor, target or "")
-    else:
-        inbound.apply("Undo", actor, target or "", content=kind)
-    return "applied"
-
-
-def _reaction(kind: str) -> Callable[[Inbound, dict[str, Any], str], str]:
-    def react(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-        thing = id_of(document.get("object"))
-        if not inbound.is_local(thing):
-            return f"ignored: a {kind} of something that is not here"
-        inbound.apply(kind, actor, thing or "")
-        return "applied"
-
-    return react
-
-
-def _join(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    event = id_of(document.get("object"))
-    if not inbound.is_local(event):
-        return "ignored: a Join of something that is not here"
-    inbound.apply("Join", actor, event or "")
-    organizer = _local_author(inbound, event or "")
-    if organizer is not None and inbound.is_local(organizer):
-        join = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
-        inbound.answer(organizer, actor, "Accept", join, document.get("_actor"))
-    return "applied"
-
-
-def _answer(kind: str) -> Callable[[Inbound, dict[str, Any], str], str]:
-    """Accept / Reject of a local person's Follow of the remote actor."""
-
-    def answer(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-        inner = document.get("object")
-        person = id_of(inner.get("actor")) if isinstance(inner, dict) else None
-        followed = id_of(inner.get("object")) if isinstance(inner, dict) else actor
-        inner_type = first_type(inner) if isinstance(inner, dict) else "Follow"
-        if person is None and id_of(inner):  # only the Follow's id: ours name their actor
-            person = (id_of(inner) or "").split("#", 1)[0]
-        if inner_type != "Follow" or followed != actor or not inbound.is_local(person):
-            return f"ignored: a {kind} of something we did not ask"
-        inbound.apply(kind, actor, person or "", content="Follow")
-        return "applied"
-
-    return answer
-
-
-def _create(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    obj = inbound.own_object(document, actor)
-    if not (set(types_of(obj)) & NOTE_TYPES):
-        return f"ignored: a Create of {first_type(obj)}"
-    if not is_public(document.get("_audience")) and not is_public(
-            [*ids_of(obj.get("to")), *ids_of(obj.get("cc")), *ids_of(obj.get("audience"))]):
-        return "ignored: not public (only public notes are kept)"
-    if not _relevant(inbound, obj, actor):
-        return "ignored: about nothing here, from nobody followed here"
-    inbound.apply("Create", actor, id_of(obj) or "",
-                  graph=_graph(inbound, obj, document.get("@context")))
-    return "applied"
-
-
-def _relevant(inbound: Inbound, obj: dict[str, Any], actor: str) -> bool:
-    from federation.handlers.remote_objects import thread_root
-
-    parent = id_of(obj.get("inReplyTo"))
-    if parent and thread_root(inbound.handler, parent) is not None:
-        return True
-    named = {*ids_of(obj.get("to")), *ids_of(obj.get("cc"))}
-    for tag in obj.get("tag") or [] if isinstance(obj.get("tag"), list) else [obj.get("tag")]:
-        if isinstance(tag, dict) and isinstance(tag.get("href"), str):
-            named.add(tag["href"])
-    if any(inbound.is_local(name) for name in named):
-        return True
-    return _followed_here(inbound, actor)
-
-
-def _followed_here(inbound: Inbound, actor: str) -> bool:
-    return inbound.handler.store.ask(
-        "ASK { GRAPH ?list { ?c <https://www.w3.org/ns/activitystreams#items> "
-        f"<{actor}> }} FILTER(STRENDS(STR(?list), \"/following\")) }}")
-
-
-def _graph(inbound: Inbound, obj: dict[str, Any], context: Any = None) -> Any:
-    try:
-        return inbound.remote.graph_of(obj, context)
-    except RemoteError as error:
-        raise InboundRefused(400, str(error)) from error
-
-
-def _update(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    obj = inbound.own_object(document, actor)
-    iri = id_of(obj) or ""
-    if iri != actor and inbound.handler.store.graph(iri) is None:
-        return "ignored: an Update of something not kept here"
-    inbound.apply("Update", actor, iri, graph=_graph(inbound, obj, document.get("@context")))
-    return "applied"
-
-
-def _delete(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    iri = id_of(document.get("object"))
-    if not iri:
-        raise InboundRefused(400, "the Delete has no object")
-    if not same_host(iri, actor):
-        raise InboundRefused(403, f"{actor} cannot delete {iri} (another host)")
-    if iri != actor and inbound.handler.store.graph(iri) is None:
-        return "ignored: a Delete of something not kept here"
-    inbound.apply("Delete", actor, iri)
-    if iri == actor:
-        from federation.key_cache import KeyCache
-
-        KeyCache(inbound.private, inbound.remote).forget(actor)
-    return "applied"
-
-
-def _flag(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    reported = [iri for iri in ids_of(document.get("object")) if inbound.is_local(iri)][:20]
-    if not reported:
-        return "ignored: a Flag of nothing here"
-    reason = text_of(document.get("content")) or ""
-    filed = 0
-    for iri in reported:
-        try:
-            inbound.apply("Flag", actor, iri, content=reason[:1000])
-            filed += 1
-        except ActivityRefused as error:
-            logger.info("Flag of %s from %s not filed: %s", iri, actor, error)
-    return "applied" if filed else "ignored: a Flag of nothing that exists here"
-
-
-def _block(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    person = id_of(document.get("object"))
-    if not inbound.is_local(person):
-        return "ignored: a Block of somebody not here"
-    inbound.apply("Block", actor, person or "")
-    return "applied"
-
-
-def _move(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
-    if id_of(document.get("object")) not in (None, actor):
-        raise InboundRefused(403, "an actor moves only itself")
-    target = id_of(document.get("target"))
-    if not target or inbound.is_local(target):
-        raise InboundRefused(400, "a Move names the actor's new IRI in target")
-    try:
-        new = inbound.remote.document(target)
-    except RemoteError as error:
-        raise InboundRefused(400, f"cannot fetch the new actor: {error}") from error
-    if actor not in ids_of(new.get("alsoKnownAs")):
-        raise InboundRefused(403, "the new actor does not name the old one in alsoKnownAs")
-    inbound.remote.cache(new)
-    inbound.apply("Move", actor, actor, target=target)
-    return "applied"
-
-
-_DISPATCH: dict[str, Callable[[Inbound, dict[str, Any], str], str]] = {
-    "Follow": _follow,
-    "Undo": _undo,
-    "Like": _reaction("Like"),
-    "Announce": _reaction("Announce"),
-    "Join": _join,
-    "Leave": _reaction("Leave"),
-    "Accept": _answer("Accept"),
-    "Reject": _answer("Reject"),
-    "Create": _create,
-    "Update": _update,
-    "Delete": _delete,
-    "Flag": _flag,
-    "Block": _block,
-    "Move": _move,
-}

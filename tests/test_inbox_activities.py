@@ -7,6 +7,7 @@ reports, updates and deletions, in both signature formats.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -212,3 +213,32 @@ def test_a_rotated_key_is_fetched_again(local: Server, peer: Peer) -> None:
     accepted(peer.send(shared_inbox(local), peer.activity("rotor", "Like", post)))
     assert len(peer.fetches) == fetched + 1
     assert count(local, "Like", post) == 1
+
+
+def test_replies_are_forwarded_to_the_followers_of_the_thread(local: Server,
+                                                              peer: Peer) -> None:
+    """A follower of alice on a third server gets amy's public reply to alice's post, as
+    amy sent it, signed by alice; amy's own server does not get it back."""
+    far = Peer()
+    try:
+        far.add_actor("far")
+        accepted(far.send(shared_inbox(local), far.activity("far", "Follow", alice(local))))
+        post = new_post(local, "Qui a vu le chat ?")
+        note = peer.note("amy", "<p>Il est chez moi</p>", in_reply_to=post)
+        create = peer.activity("amy", "Create", note, to=note["to"], cc=note["cc"])
+        accepted(peer.send(shared_inbox(local), create))
+        def reply_forwarded() -> list[dict]:
+            return [a for a in queued(local, "Create", f"{far.origin}/inbox", peer=far)
+                    if a["id"] == create["id"]]
+
+        deadline = time.monotonic() + 10
+        while not reply_forwarded() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        forwarded = reply_forwarded()
+        assert forwarded and forwarded[0]["object"]["content"] == note["content"]
+        assert "bcc" not in forwarded[0]
+        time.sleep(1)  # the queue had time to send to amy's server too, had it been wrong
+        assert create["id"] not in [a["id"] for a in queued(
+            local, "Create", f"{peer.origin}/inbox", peer=peer)]
+    finally:
+        far.close()
