@@ -6,8 +6,8 @@ What the issue's "Must show" asks, each seen from the side a user would notice i
    Accepts (Fedify's inbox records the Accept) and the organization's followers list it;
 2. a post and an event published here reach Fedify as signed Create activities that its
    inbox accepted (it verified the signature): a Note with the post's text, an Event with
-   Mobilizon's fields; a post on the organization's wall is announced by the organization
-   to its followers (FEP-1b12);
+   Mobilizon's fields; a post on an organization's wall reaches its followers, and one on a
+   project's wall is announced by the project, a group (FEP-1b12);
 3. Fedify's reply, Like and Announce of a local post show on the post's page (the remote
    handle in the thread, the like and share counts);
 4. a local citizen follows the Fedify actor from the web app: Fedify receives the Follow
@@ -243,8 +243,11 @@ def requests_for(world: World, activity_id: str) -> list[dict]:
 def assert_verified_by_fedify(world: World, activity: dict) -> dict:
     """Fedify verified the signature of the request that brought `activity` (its own
     verdict, logged before its inbox answered) and answered 2xx."""
-    accepted = [r for r in requests_for(world, activity["id"]) if r["status"] in (200, 202)]
-    assert accepted, f"no accepted request for {activity['id']}: {world.peer.requests()}"
+    accepted = wait_for(  # the listener may still be at work (a Follow's Accept is sent
+        # while the request is open): its status is set once Fedify answers
+        f"Fedify answered 2xx to the request bringing {activity['id']}",
+        lambda: [r for r in requests_for(world, activity["id"]) if r["status"] in (200, 202)],
+        detail=lambda: requests_for(world, activity["id"]))
     verification = accepted[-1]["verification"]
     assert verification["verified"] is True, verification
     assert verification["keyId"].split("#")[0] == activity["actor"], verification
@@ -323,25 +326,48 @@ def test_a_post_reaches_fedify_as_a_signed_create_note(world: World, alice_follo
     assert_verified_by_fedify(world, create)
 
 
-def test_a_post_on_the_organization_wall_is_announced_to_its_followers(
-        world: World, org_followed, alice_followed) -> None:
-    """FEP-1b12: the organization (acting as a group) shares its members' posts."""
+def test_a_post_on_the_organization_wall_reaches_its_followers(world: World,
+                                                              org_followed) -> None:
+    """alice's post on the organization's wall is addressed to the organization's
+    followers too (the organization, with one admin, is an Organization, not a group)."""
     text = f"Assemblée générale jeudi à la case {uuid.uuid4().hex[:6]}"
     post = post_on_wall(world, "alice", world.org, text)
+    create = delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+                       f"Fedify accepted a Create of {post}")
+    assert_verified_by_fedify(world, create)
+    raw = create["raw"]
+    audience = [*(raw.get("to") or []), *(raw.get("cc") or [])]
+    assert get_as2(world.org)["followers"] in audience, raw
+    assert text.split(" à")[0] in html.unescape(content_of(raw_object(create)))
+
+
+def test_a_project_announces_posts_on_its_wall_to_its_followers(world: World) -> None:
+    """FEP-1b12: a project (a Group) shares what its members post on its wall."""
+    project = ldp_create(world, "projects", "alice", "jardin-partage", (
+        f'<> a <{CC}Project> ; <{AS}name> "Jardin partagé du Butor" ;\n'
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    actor = webfinger(world.base, "jardin-partage")
+    assert actor == project
+    assert get_as2(project)["type"] == "Group"
+    world.peer.follow(actor)
+    world.peer.wait_for_following(actor, timeout=WAIT)
+    text = f"Plantation des brèdes samedi {uuid.uuid4().hex[:6]}"
+    post = post_on_wall(world, "alice", project, text)
 
     def shares_post(activity: dict) -> bool:
-        if activity["actor"] != world.org or activity["type"] != "Announce":
+        if activity["actor"] != project or activity["type"] != "Announce":
             return False
-        raw = activity.get("raw") or {}
-        inner = raw.get("object")
+        inner = (activity.get("raw") or {}).get("object")
         if isinstance(inner, dict):  # Announce(Create(Note)) or Announce(Note)
             target = inner.get("object", inner)
-            return (target.get("id") if isinstance(target, dict) else target) == post \
-                or inner.get("id") == post
+            return post in (inner.get("id"), target.get("id") if isinstance(target, dict)
+                            else target)
         return inner == post
 
-    announce = delivered(world, shares_post, f"the organization announced {post}")
+    announce = delivered(world, shares_post, f"the project announced {post}")
     assert_verified_by_fedify(world, announce)
+    audience = [*(announce["raw"].get("to") or []), *(announce["raw"].get("cc") or [])]
+    assert PUBLIC in audience and get_as2(project)["followers"] in audience, announce["raw"]
 
 
 def test_an_event_reaches_fedify_as_a_mobilizon_event(world: World, org_followed) -> None:
