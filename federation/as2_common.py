@@ -34,6 +34,7 @@ EXTENSIONS: dict[str, Any] = {
     "mz": "https://joinmobilizon.org/ns#",
     "sc": "http://schema.org#",
     "ical": "http://www.w3.org/2002/12/cal/ical#",
+    "pt": "https://joinpeertube.org/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
     "sensitive": "as:sensitive",
@@ -60,6 +61,7 @@ EXTENSIONS: dict[str, Any] = {
     "anonymousParticipationEnabled": {"@id": "mz:anonymousParticipationEnabled",
                                       "@type": "sc:Boolean"},
     "status": "ical:status",
+    "commentsEnabled": {"@id": "pt:commentsEnabled", "@type": "sc:Boolean"},
 }
 CONTEXT: list[Any] = [AS2_PROFILE, "https://w3id.org/security/v1", EXTENSIONS]
 

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from federation.jsonld import expand
 from federation.keys import generate_key_pair
 from federation.signatures import sign_request
 from tests.ap_support import (
@@ -152,6 +153,10 @@ def test_an_event_is_a_mobilizon_event(instance: Instance, alice: Browser,
                                 "addressCountry": "FR"}
     assert (place["latitude"], place["longitude"]) == (-20.882, 55.451)
     assert doc["to"] == [PUBLIC] and f"{org}/followers" in doc["cc"]
+    # JSON-LD consumers (Fedify) read Mobilizon's terms from our inline context
+    (expanded,) = expand(doc, event)
+    assert expanded["https://joinmobilizon.org/ns#participantCount"][0]["@value"] == 1
+    assert "http://schema.org#address" in expanded["https://www.w3.org/ns/activitystreams#location"][0]
 
     online = instance.create("alice", "events", f"""
         <> a cc:Event ; as:name "Réunion en ligne" ;
