@@ -250,3 +250,19 @@ def test_a_remote_comment_on_an_event_shows_on_the_event_page(fed) -> None:
     assert "On apporte à manger" in page
     # newest first: the remote comment (2026-11-25) after the local post (now)
     assert page.index("On apporte à manger") < page.index("Je viendrai avec ma guitare")
+
+
+def test_replies_from_two_servers_with_the_same_path_keep_apart(fed) -> None:
+    site, peer = fed
+    alice = make_user(site, "alice")
+    post = post_on_own_wall(alice, "Une question pour tout le monde")
+    with RemotePeer("other", "Other Person") as other:
+        for server in (peer, other):
+            remote_objects(site).fetch(server.actor)
+            remote_create(site, server, server.add_note(
+                "7", f"<p>Réponse de {server.username}</p>", "2026-11-23T08:00:00Z",
+                in_reply_to=post))
+        page = html(alice.client, post)
+    assert "Réponse de someone" in page and "Réponse de other" in page
+    anchors = re.findall(r'<article class="post[^"]*" id="([^"]+)"', page)
+    assert len(anchors) == 3 and len(set(anchors)) == 3

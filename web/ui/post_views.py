@@ -7,6 +7,7 @@ idea: nothing here writes; ``labels`` is also used by the notifications.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -62,6 +63,8 @@ class Item:
 
     @property
     def anchor(self) -> str:
+        if self.remote:  # two servers may both end their IRIs in /1
+            return "post-r" + hashlib.sha256(self.iri.encode()).hexdigest()[:16]
         return f"post-{self.slug}"
 
 
