@@ -266,3 +266,14 @@ def test_replies_from_two_servers_with_the_same_path_keep_apart(fed) -> None:
     assert "Réponse de someone" in page and "Réponse de other" in page
     anchors = re.findall(r'<article class="post[^"]*" id="([^"]+)"', page)
     assert len(anchors) == 3 and len(set(anchors)) == 3
+
+
+def test_looking_up_a_handle_of_this_instance_leads_to_its_page(fed) -> None:
+    site, _peer = fed
+    alice = make_user(site, "alice")
+    make_user(site, "bob")
+    host = BASE.split("://", 1)[1]
+    found = alice.client.get("/fediverse/lookup", query_string={"q": f"@bob@{host}"})
+    assert found.status_code == 303 and found.headers["Location"].endswith("/persons/bob")
+    missing = alice.client.get("/fediverse/lookup", query_string={"q": f"nobody@{host}"})
+    assert missing.status_code == 404

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -36,6 +37,7 @@ from rdflib import Graph, URIRef
 
 from federation import webfinger_client
 from federation.activities import Activity
+from federation.actors import actor_for_username
 from federation.errors import ActivityRefused
 from federation.handlers import follows
 from federation.remote import RemoteError, RemoteObjects
@@ -148,7 +150,8 @@ def lookup() -> Any:
     typed = request.args.get("q", "")[: webfinger_client.MAX_INPUT + 1]
     allow_private = platform().settings.allow_private_addresses
     try:
-        iri = webfinger_client.resolve(typed, allow_private=allow_private)
+        iri = _local_handle(typed) or webfinger_client.resolve(typed,
+                                                               allow_private=allow_private)
         if not is_remote(iri):  # one of ours: its own page
             return redirect(iri, 303)
         actor = fetch_actor(iri, refresh=True)
@@ -160,6 +163,19 @@ def lookup() -> Any:
         status = 404 if failed.reason == "not_an_actor" else 502
         return _lookup_page(typed, str(LOOKUP_ERRORS[failed.reason]), status)
     return redirect(actor.href, 303)
+
+
+def _local_handle(typed: str) -> str | None:
+    """The actor of a handle of this instance (no WebFinger request to ourselves)."""
+    found = webfinger_client.parse(typed)
+    if not isinstance(found, webfinger_client.Handle):
+        return None
+    if found.host != urlsplit(platform().base_url).netloc.lower():
+        return None
+    actor = actor_for_username(platform().store, platform().base_url, found.user)
+    if actor is None:
+        raise webfinger_client.LookupFailed("not_found", f"{found} is not known here")
+    return actor
 
 
 @bp.get("/authorize_interaction")
