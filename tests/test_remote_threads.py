@@ -277,3 +277,22 @@ def test_looking_up_a_handle_of_this_instance_leads_to_its_page(fed) -> None:
     assert found.status_code == 303 and found.headers["Location"].endswith("/persons/bob")
     missing = alice.client.get("/fediverse/lookup", query_string={"q": f"nobody@{host}"})
     assert missing.status_code == 404
+
+
+def test_without_private_addresses_allowed_loopback_is_never_asked(tmp_path: Path) -> None:
+    """A production instance (COMMUNECTER_ALLOW_PRIVATE_ADDRESSES unset) refuses to look
+    up a handle or fetch an account on a loopback address: a clear answer, no request."""
+    from store.private import PrivateStore
+    from web.app import create_app
+    from web.settings import Settings
+
+    app = create_app(Settings(base_url=BASE, data_dir=tmp_path, store="memory"),
+                     private=PrivateStore(None))
+    alice = make_user(Site(app), "alice")
+    with RemotePeer() as peer:
+        for typed in (f"@{peer.handle}", peer.actor):
+            answer = alice.client.get("/fediverse/lookup", query_string={"q": typed})
+            assert answer.status_code == 502
+            assert "ne répond pas" in answer.get_data(as_text=True)
+        assert alice.post("/fediverse/follow", {"iri": peer.actor}).status_code == 502
+        assert peer.requests == []
