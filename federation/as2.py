@@ -27,6 +27,7 @@ from federation.as2_common import (
     Stored,
     is_public,
     iso,
+    plausible_iri,
     read_values,
     sanitise,
 )
@@ -70,7 +71,7 @@ def object_document(store: TripleStore, base_url: str, iri: str,
     the person's choices (manuallyApprovesFollowers, discoverable); without it they have
     neither (nothing here ever reads a secret)."""
     base = base_url.rstrip("/")
-    if not isinstance(iri, str) or not iri.startswith(base + "/"):
+    if not plausible_iri(iri) or not iri.startswith(base + "/"):
         return None
     if iri == instance_actor_iri(base):
         return instance_actor_document(base, private)

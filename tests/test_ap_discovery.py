@@ -121,6 +121,24 @@ def test_malformed_resources_are_bad_requests(instance: Instance, resource: str)
     assert missing.status_code == 400
 
 
+@pytest.mark.parametrize("resource", [
+    "acct:" + "a" * 3000 + "@{host}", "acct:a@b@{host}", "acct:é@{host}", "acct:\u0000@{host}",
+    "{base}/persons/%00", "{base}/persons/a b", "{base}/persons/", "http://[::1/x",
+    "acct:alice@{host}/../../etc", "{base}/territories/97411/followers",
+])
+def test_hostile_resources_get_a_clear_4xx(instance: Instance, resource: str) -> None:
+    answer = webfinger(instance, resource.format(host=instance.host, base=instance.base))
+    assert answer.status_code in (400, 404), answer.text[:200]
+    assert answer.json()["status"] == answer.status_code
+
+
+def test_hostile_activitystreams_paths_get_a_clear_4xx(instance: Instance) -> None:
+    for path in ("/persons/%00", "/persons/a%20b", "/persons/alice/followers?page=%00",
+                 "/territories/%2e%2e", "/posts/x/replies", "/persons/alice/outbox?page=1e3"):
+        answer = instance.get(path)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+
+
 def test_host_meta_points_to_webfinger(instance: Instance) -> None:
     answer = requests.get(f"{instance.base}/.well-known/host-meta", timeout=30)
     assert answer.headers["Content-Type"].startswith("application/xrd+xml")

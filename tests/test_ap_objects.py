@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from federation import moderation
 from federation.jsonld import expand
 from federation.keys import generate_key_pair
 from federation.signatures import sign_request
@@ -290,6 +291,11 @@ def test_authorized_fetch_serves_objects_to_signed_requests_only(secure: Instanc
         assert peer.signed_get(f"{alice}/outbox?page=1").status_code == 200
         forged = peer.signed_get(post, private_pem=generate_key_pair().private_pem)
         assert forged.status_code == 401 and "Secret" not in forged.text
+        peer.pair = generate_key_pair()  # the peer rotates its key: fetched again, once
+        assert peer.signed_get(post).status_code == 200
+        moderation.set_domain_policy(secure.private(), peer.base.split("://")[1], "reject")
+        rejected = peer.signed_get(post)
+        assert rejected.status_code == 403 and "Secret" not in rejected.text
     finally:
         peer.http.shutdown()
     html = requests.get(post, headers={"Accept": "text/html"}, timeout=30)

@@ -29,7 +29,7 @@ from flask import Blueprint, Response, request
 from federation.actors import ACTOR_CONTAINERS, instance_actor_iri, local_actor
 from federation.as2 import object_document
 from federation.as2_collections import MAX_PAGE, outbox, paged, replies, stored_collection
-from federation.as2_common import CONTEXT
+from federation.as2_common import CONTEXT, plausible_iri
 from federation.resources import is_tombstone_text
 from federation.signatures import (
     ResolvedKey,
@@ -197,7 +197,7 @@ def _collection(container: str, slug: str, which: str, media: str) -> Response:
     if refusal is not None:
         return refusal
     owner = f"{site.base_url}/{container}/{slug}"
-    found = site.store.graph(owner)
+    found = site.store.graph(owner) if plausible_iri(owner) else None
     if not found or is_tombstone_text(found, owner):
         return as2_problem(404, f"{owner} does not exist")
     try:
@@ -265,7 +265,7 @@ def actor_outbox(container: str, slug: str) -> Response:
 def replies_of(container: str, slug: str) -> Response:
     site = platform()
     iri = f"{site.base_url}/{container}/{slug}"
-    found = site.store.graph(iri)
+    found = site.store.graph(iri) if plausible_iri(iri) else None
     if not found or is_tombstone_text(found, iri):
         return as2_problem(404, f"{iri} does not exist")
     refusal = _refuse_unsigned(site)
