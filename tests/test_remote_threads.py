@@ -296,3 +296,15 @@ def test_without_private_addresses_allowed_loopback_is_never_asked(tmp_path: Pat
             assert "ne répond pas" in answer.get_data(as_text=True)
         assert alice.post("/fediverse/follow", {"iri": peer.actor}).status_code == 502
         assert peer.requests == []
+
+
+def test_look_ups_are_limited_per_person(fed) -> None:
+    from web.ui.remote import LOOKUP_LIMIT
+
+    site, _peer = fed
+    alice, bob = make_user(site, "alice"), make_user(site, "bob")
+    for _ in range(LOOKUP_LIMIT[0]):
+        assert alice.client.get("/fediverse/lookup", query_string={"q": "@@"}).status_code == 400
+    refused = alice.client.get("/fediverse/lookup", query_string={"q": "@@"})
+    assert refused.status_code == 429 and "réessayez" in refused.get_data(as_text=True)
+    assert bob.client.get("/fediverse/lookup", query_string={"q": "@@"}).status_code == 400

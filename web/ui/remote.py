@@ -71,7 +71,10 @@ LOOKUP_ERRORS = {
     "unreachable": _l("Le serveur de ce compte ne répond pas ou répond mal ; réessayez plus "
                       "tard."),
     "not_an_actor": _l("Cette adresse ne désigne pas un compte du fédivers."),
+    "too_many": _l("Vous avez fait beaucoup de recherches en peu de temps ; réessayez dans "
+                   "quelques minutes."),
 }
+LOOKUP_LIMIT = (30, 600.0)  # look-ups per person per 10 minutes: each one asks other servers
 
 
 # --- fetching ---------------------------------------------------------------------------
@@ -149,6 +152,10 @@ def lookup_form() -> Any:
 def lookup() -> Any:
     typed = request.args.get("q", "")[: webfinger_client.MAX_INPUT + 1]
     allow_private = platform().settings.allow_private_addresses
+    account = current_account()
+    assert account is not None  # login_required
+    if platform().accounts.rate_check([(f"fediverse-lookup:{account.id}", *LOOKUP_LIMIT)]):
+        return _lookup_page(typed, str(LOOKUP_ERRORS["too_many"]), 429)
     try:
         iri = _local_handle(typed) or webfinger_client.resolve(typed,
                                                                allow_private=allow_private)
