@@ -59,6 +59,7 @@ EXTENSIONS: dict[str, Any] = {
     "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
     "participantCount": {"@id": "mz:participantCount", "@type": "xsd:integer"},
     "isOnline": {"@id": "mz:isOnline", "@type": "sc:Boolean"},
+    "category": "mz:category",
     "anonymousParticipationEnabled": {"@id": "mz:anonymousParticipationEnabled",
                                       "@type": "sc:Boolean"},
     "status": "ical:status",

@@ -42,6 +42,12 @@ TIMEZONES = {"971": "America/Guadeloupe", "972": "America/Martinique",
              "975": "America/Miquelon", "977": "America/St_Barthelemy",
              "978": "America/Marigot"}
 
+#: Mobilizon's event categories for ours (cc:EventType).
+CATEGORIES = {"Meeting": "MEETING", "Workshop": "CRAFTS", "Festival": "PARTY",
+              "Concert": "MUSIC", "Exhibition": "ARTS", "Market": "COMMUNITY",
+              "Conference": "LEARNING", "SportsEvent": "SPORTS", "Training": "LEARNING",
+              "Volunteering": "CAUSES"}
+
 
 def html_content(value: str | None) -> str | None:
     """Stored content as safe HTML: HTML is sanitised, plain text escaped into paragraphs."""
@@ -145,7 +151,6 @@ class Builder:
         document = self.base(item, "Note", author)
         document.update({
             "name": None if item.has_type(CC.Post) else item.value(AS.name),
-            "summary": item.value(AS.summary),
             "inReplyTo": parent or (item.value(CC.amends) if item.has_type(CC.Amendment)
                                     else None),
             "context": item.value(AS.context), "to": to, "cc": cc, "tag": tags,
@@ -196,6 +201,7 @@ class Builder:
             "timezone": self.timezone(item.value(CC.territory)),
             "location": self.place(item),
             "joinMode": "free",
+            "category": CATEGORIES.get((item.value(CC.eventType) or "").rsplit("#", 1)[-1]),
             "maximumAttendeeCapacity": int(capacity) if capacity else None,
             "remainingAttendeeCapacity": max(int(capacity) - participants, 0)
             if capacity else None,

@@ -129,6 +129,7 @@ def test_an_event_is_a_mobilizon_event(instance: Instance, alice: Browser,
            as:startTime "2027-03-01T18:00:00+04:00"^^xsd:dateTime ;
            as:endTime "2027-03-01T23:00:00+04:00"^^xsd:dateTime ;
            schema:maximumAttendeeCapacity 30 ; schema:streetAddress "12 rue de Paris" ;
+           cc:eventType cc:Festival ;
            geo:lat -20.882 ; geo:long 55.451 ;
            cc:territory <{base}/territories/97411> .""")
     assert bob.post(f"/events/{event.rsplit('/', 1)[1]}/join").status_code in (302, 303)
@@ -142,7 +143,7 @@ def test_an_event_is_a_mobilizon_event(instance: Instance, alice: Browser,
     assert doc["startTime"] == "2027-03-01T14:00:00Z"
     assert doc["endTime"] == "2027-03-01T19:00:00Z"
     assert doc["timezone"] == "Indian/Reunion"
-    assert doc["joinMode"] == "free"
+    assert doc["joinMode"] == "free" and doc["category"] == "PARTY"
     assert doc["maximumAttendeeCapacity"] == 30
     assert doc["participantCount"] == 1
     assert doc["remainingAttendeeCapacity"] == 29
