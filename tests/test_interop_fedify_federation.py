@@ -181,7 +181,7 @@ def session_of(world: World, handle: str) -> requests.Session:
 
 
 def csrf_of(session: requests.Session, url: str) -> str:
-    page = session.get(url, timeout=10)
+    page = session.get(url, headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200, (url, page.status_code)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, f"no CSRF token on {url}"
@@ -481,6 +481,16 @@ def test_a_citizen_follows_fedify_and_sees_its_posts(world: World) -> None:
                         page_of(f"{world.base}/fediverse", session)))
     assert world.peer_handle in feed
     assert not peer.errors(), peer.errors()
+    # and unfollows it: Fedify gets the Undo and drops bob
+    unfollowed = session.post(f"{world.base}/fediverse/unfollow", timeout=30,
+                              allow_redirects=False, data={
+                                  "iri": peer.actor_url,
+                                  "csrf_token": csrf_of(session, f"{world.base}/fediverse")})
+    assert unfollowed.status_code in (302, 303), (unfollowed.status_code, unfollowed.text)
+    delivered(world, lambda a: a["type"] == "Undo" and a["actor"] == bob,
+              "Fedify accepted bob's Undo(Follow)")
+    wait_for("Fedify no longer lists bob among its followers",
+             lambda: bob not in peer.followers())
 
 
 # --- 5. signatures both ways, both formats ---------------------------------------------------
@@ -544,3 +554,112 @@ def test_an_unsigned_delivery_is_refused_and_nothing_shows(world: World) -> None
     assert response.status_code == 401, (response.status_code, response.text[:500])
     time.sleep(1)
     assert text not in page_of(post)
+
+
+# --- more of what Fedify does with us ----------------------------------------------------------
+
+
+def test_fedify_reads_our_actors_objects_and_collections(world: World, org_followed) -> None:
+    """Fedify fetches and parses our documents as any remote object: actors with their
+    key, a Note, an Event, the instance actor; it walks our paged collections."""
+    peer = world.peer
+    org = peer.lookup(world.org)
+    assert org["found"] and org["type"] in ("Organization", "Group"), org
+    assert {"id": f"{world.org}#main-key", "owner": world.org} in org["publicKeys"], org
+    alice = peer.lookup(world.person("alice"))
+    assert alice["type"] == "Person" and alice["json"]["preferredUsername"] == "alice"
+    instance = peer.lookup(f"{world.base}/actor")
+    assert instance["type"] == "Application", instance
+    post = post_on_wall(world, "alice", world.person("alice"), "Lu par Fedify")
+    note = peer.lookup(post)
+    assert note["type"] == "Note" and "Lu par Fedify" in content_of(note["json"]), note
+    followers = peer.collection(get_as2(world.org)["followers"])
+    assert followers["found"], followers
+    assert peer.actor_url in [item["id"] for item in followers["items"]], followers
+    outbox = peer.collection(get_as2(world.person("alice"))["outbox"])
+    assert outbox["found"] and outbox["type"] == "OrderedCollection", outbox
+    assert {"Create"} == {item["type"] for item in outbox["items"]}, outbox
+    assert post in [item["object"] for item in outbox["items"]], outbox
+
+
+def test_fedify_joins_and_leaves_an_event(world: World) -> None:
+    """Participation as Mobilizon does it: Join → Accept; the event page counts the
+    remote participant with its handle; Leave takes it back."""
+    peer = world.peer
+    alice = world.person("alice")
+    event = ldp_create(world, "events", "alice", f"pique-nique-{uuid.uuid4().hex[:6]}", (
+        f'<> a <{CC}Event> ; <{AS}name> "Pique-nique à la Providence" ;\n'
+        f'   <{AS}startTime> "2026-12-20T11:00:00+04:00"^^<{XSD}dateTime> ;\n'
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    assert "Participant·es (0" in page_of(event)
+    join = peer.join(event, recipient=alice)
+    accept = delivered(world, lambda a: a["type"] == "Accept" and a["object"] == join["id"],
+                       "the Join was Accepted")
+    assert_verified_by_fedify(world, accept)
+    page = wait_for("the event page counts Fedify's participant",
+                    lambda: (lambda t: t if "Participant·es (1" in t else None)(page_of(event)),
+                    detail=lambda: page_of(event))
+    assert f"@{world.peer_handle}" in page
+    peer.leave(event, recipient=alice)
+    wait_for("the participant is gone", lambda: "Participant·es (0" in page_of(event))
+
+
+def test_fedify_edits_then_deletes_its_reply(world: World) -> None:
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Un fil à corriger {uuid.uuid4().hex[:6]}")
+    first = f"Premier jet {uuid.uuid4().hex[:6]}"
+    reply = peer.reply(post, f"<p>{first}</p>", recipient=alice)
+    wait_for("the reply shows", lambda: first in page_of(post))
+    second = f"Version corrigée {uuid.uuid4().hex[:6]}"
+    peer.update(reply["note"], f"<p>{second}</p>", recipient=alice)
+    wait_for("the edited reply shows instead of the first one",
+             lambda: (lambda t: second in t and first not in t)(page_of(post)))
+    peer.delete(reply["note"], recipient=alice)
+    wait_for("the deleted reply is gone", lambda: second not in page_of(post))
+
+
+def test_a_deleted_post_reaches_fedify_as_a_delete(world: World, alice_followed) -> None:
+    post = post_on_wall(world, "alice", world.person("alice"),
+                        f"Message éphémère {uuid.uuid4().hex[:6]}")
+    delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+              "the Create reached Fedify first")
+    session = session_of(world, "alice")
+    done = session.post(f"{post}/delete", allow_redirects=False, timeout=30,
+                        data={"csrf_token": csrf_of(session, post)})
+    assert done.status_code in (302, 303), (done.status_code, done.text[:500])
+    delete = delivered(world, lambda a: a["type"] == "Delete" and a["object"] == post,
+                       f"Fedify accepted a Delete of {post}")
+    assert delete["actor"] == world.person("alice")
+    assert_verified_by_fedify(world, delete)
+
+
+def test_a_reply_from_fedify_is_forwarded_to_another_fedify_following_the_thread(
+        world: World) -> None:
+    """A second Fedify server follows alice; the first replies to alice's post: our
+    server forwards the reply as it came (Fedify's Object Integrity Proof inside) to the
+    thread's followers, and the second Fedify accepts it as the first one's."""
+    alice = world.person("alice")
+    with FedifyPeer() as far:
+        far.follow(alice)
+        far.wait_for_following(alice, timeout=WAIT)
+        post = post_on_wall(world, "alice", alice, f"Qui a vu le chat ? {uuid.uuid4().hex[:6]}")
+        text = f"Il est chez moi {uuid.uuid4().hex[:6]}"
+        reply = world.peer.reply(post, f"<p>{text}</p>", recipient=alice)
+        deadline = time.monotonic() + WAIT
+        forwarded = None
+        while forwarded is None and time.monotonic() < deadline:
+            forwarded = next((a for a in far.activities() if a["id"] == reply["id"]), None)
+            time.sleep(0.2)
+        assert forwarded is not None, (f"the reply was not forwarded to the other Fedify: "
+                                       f"{far.inbox()}")
+        assert forwarded["actor"] == world.peer.actor_url
+        assert text in content_of(raw_object(forwarded))
+
+
+def test_fedify_unfollows_the_organization(world: World, org_followed) -> None:
+    """Last: Undo(Follow) takes the Fedify actor out of the organization's followers."""
+    world.peer.unfollow(world.org)
+    followers = get_as2(world.org)["followers"]
+    wait_for("the followers collection no longer lists the Fedify actor",
+             lambda: world.peer.actor_url not in collection_items(followers))

@@ -227,6 +227,35 @@ class FedifyPeer:
         return self._control("POST", "publish", {"content": content,
                                                  "sharedInbox": shared_inbox})
 
+    def join(self, event: str, recipient: str, to: str | None = None) -> dict:
+        """Join of an event, as Mobilizon sends it (the organizer's server Accepts)."""
+        return self._control("POST", "join", _without_none(
+            {"object": event, "recipient": recipient, "to": to}))
+
+    def leave(self, event: str, recipient: str, to: str | None = None) -> dict:
+        return self._control("POST", "leave", _without_none(
+            {"object": event, "recipient": recipient, "to": to}))
+
+    def update(self, note: str, content: str, recipient: str, to: str | None = None) -> dict:
+        """Update of one of the peer's Notes with new content."""
+        return self._control("POST", "update", _without_none(
+            {"note": note, "content": content, "recipient": recipient, "to": to}))
+
+    def delete(self, note: str, recipient: str, to: str | None = None) -> dict:
+        """Delete of one of the peer's Notes (a Tombstone)."""
+        return self._control("POST", "delete", _without_none(
+            {"note": note, "recipient": recipient, "to": to}))
+
+    def lookup(self, iri: str) -> dict:
+        """What Fedify makes of a document: {"found", "type" (Fedify's class), "json",
+        "publicKeys" (for actors: [{"id", "owner"}])}."""
+        return self._control("POST", "lookup", {"iri": iri})
+
+    def collection(self, iri: str, limit: int = 200) -> dict:
+        """A collection as Fedify walks it: {"found", "type", "totalItems", "items"}, each
+        item {"id", "type" (Fedify's class), "object" (its object's id, for activities)}."""
+        return self._control("POST", "collection", {"iri": iri, "limit": limit})
+
     def wait_for_activity(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -29,14 +29,19 @@ import {
   Accept,
   Activity,
   Announce,
+  Collection,
   Create,
+  Delete,
   Endpoints,
   Follow,
+  Join,
+  Leave,
   Like,
   Note,
   Person,
   Reject,
   Undo,
+  Update,
 } from "@fedify/vocab";
 
 const PORT = Number(process.argv[2] ?? process.env.PORT ?? 0);
@@ -170,6 +175,10 @@ const KINDS = {
   announces: Announce,
   undos: Undo,
   accepts: Accept,
+  joins: Join,
+  leaves: Leave,
+  updates: Update,
+  deletes: Delete,
 };
 for (const [kind, cls] of Object.entries(KINDS)) {
   federation.setObjectDispatcher(
@@ -562,6 +571,103 @@ async function controlPublish(payload) {
   };
 }
 
+// POST /_control/join {object, recipient, to?} (and leave): participation in an event,
+// as Mobilizon sends it; the organizer's server answers with an Accept.
+async function controlJoinOrLeave(kind, payload) {
+  const ctx = context();
+  const recipient = await recipientOf(ctx, payload.recipient, payload.to ?? null);
+  const json = {
+    "@context": AS_CONTEXT,
+    id: newId(kind === "Join" ? "joins" : "leaves"),
+    type: kind,
+    actor: actorUri(ctx),
+    object: payload.object,
+    to: [payload.recipient].filter(Boolean),
+  };
+  await sendTo(ctx, recipient, json);
+  return { sent: true, id: json.id };
+}
+
+// POST /_control/update {note, content, recipient, to?}: Update of a Note of the peer's
+// with new content.  POST /_control/delete {note, recipient, to?}: Delete (Tombstone).
+async function controlUpdateOrDelete(kind, payload) {
+  const ctx = context();
+  const stored = state.objects.get(payload.note);
+  if (stored == null) throw new Error(`the peer never made ${payload.note}`);
+  const recipient = await recipientOf(ctx, payload.recipient, payload.to ?? null);
+  const { "@context": _ignored, ...current } = stored;
+  let object;
+  if (kind === "Update") {
+    object = { ...current, content: payload.content, updated: now() };
+    state.objects.set(payload.note, { "@context": AS_CONTEXT, ...object });
+  } else {
+    object = { id: payload.note, type: "Tombstone" };
+    state.objects.delete(payload.note);
+  }
+  const json = {
+    "@context": AS_CONTEXT,
+    id: newId(kind === "Update" ? "updates" : "deletes"),
+    type: kind,
+    actor: actorUri(ctx),
+    object,
+    to: current.to ?? [PUBLIC],
+    cc: current.cc ?? [],
+  };
+  const activity = await Activity.fromJsonLd(json, ctx);
+  state.outbox.push(json);
+  state.objects.set(json.id, json);
+  await ctx.sendActivity({ identifier: IDENTIFIER }, recipient, activity, {
+    preferSharedInbox: false,
+  });
+  return { sent: true, id: json.id };
+}
+
+// POST /_control/lookup {iri}: what Fedify makes of one of our documents (its class
+// and its own JSON-LD of it), fetched and parsed as Fedify does for any remote object.
+async function controlLookup(payload) {
+  const ctx = context();
+  const found = await ctx.lookupObject(payload.iri, { documentLoader });
+  if (found == null) return { found: false };
+  const result = {
+    found: true,
+    type: found.constructor.name,
+    json: await found.toJsonLd({ format: "compact" }),
+  };
+  if (typeof found.getPublicKeys === "function") {
+    result.publicKeys = [];
+    for await (const key of found.getPublicKeys({ documentLoader })) {
+      result.publicKeys.push({ id: key.id?.href ?? null, owner: key.ownerId?.href ?? null });
+    }
+  }
+  return result;
+}
+
+// POST /_control/collection {iri, limit?}: the items of one of our collections as
+// Fedify walks it (first page, next pages).
+async function controlCollection(payload) {
+  const ctx = context();
+  const found = await ctx.lookupObject(payload.iri, { documentLoader });
+  if (!(found instanceof Collection)) {
+    return { found: false, type: found?.constructor?.name ?? null };
+  }
+  const items = [];
+  const limit = payload.limit ?? 200;
+  for await (const item of ctx.traverseCollection(found, { documentLoader })) {
+    items.push({
+      id: item.id?.href ?? item.href?.href ?? null,
+      type: item.constructor.name,
+      object: item.objectId?.href ?? null,
+    });
+    if (items.length >= limit) break;
+  }
+  return {
+    found: true,
+    type: found.constructor.name,
+    totalItems: found.totalItems ?? null,
+    items,
+  };
+}
+
 const CONTROLS = {
   send: controlSend,
   follow: controlFollow,
@@ -571,6 +677,12 @@ const CONTROLS = {
   announce: (payload) => controlLikeOrAnnounce("Announce", payload),
   undo: controlUndo,
   publish: controlPublish,
+  join: (payload) => controlJoinOrLeave("Join", payload),
+  leave: (payload) => controlJoinOrLeave("Leave", payload),
+  update: (payload) => controlUpdateOrDelete("Update", payload),
+  delete: (payload) => controlUpdateOrDelete("Delete", payload),
+  lookup: controlLookup,
+  collection: controlCollection,
 };
 
 // --- HTTP ---------------------------------------------------------------------------------
