@@ -22,8 +22,8 @@ organization may share one. The rule for such clashes:
   qualified handle never collides with a bare one;
 * the instance actor is `instance.actor` (a dot again: never a slug).
 
-Look-ups are case-insensitive for what slugs allow (`fr` finds the country `FR`, `2a004`
-the Corsican commune `2A004`).
+Handles compare case-insensitively, as Mastodon compares them (`fr` finds the country
+`FR`, `2a004` the Corsican commune `2A004`; a person `fr` would be `fr.person`).
 """
 
 from __future__ import annotations
@@ -122,14 +122,17 @@ def local_actor(store: TripleStore, base_url: str, iri: str) -> LocalActor | Non
 
 
 def _bare_owner(store: TripleStore, base_url: str, slug: str) -> LocalActor | None:
-    """Who holds the bare handle `slug` (see the module's rule)."""
-    found = _candidates(store, base_url, [(c, slug) for c in ACTOR_CONTAINERS])
+    """Who holds the bare handle `slug`, compared case-insensitively as fediverse servers
+    compare handles (see the module's rule)."""
+    found = _candidates(store, base_url, [(c, s) for c in ACTOR_CONTAINERS
+                                          for s in _spellings(slug)])
     if not found:
         return None
 
-    def seniority(actor: LocalActor) -> tuple[int, str, int]:
+    def seniority(actor: LocalActor) -> tuple[int, str, int, str]:
         territory = actor.container == "territories"
-        return (0 if territory else 1, actor.created, ACTOR_CONTAINERS.index(actor.container))
+        return (0 if territory else 1, actor.created, ACTOR_CONTAINERS.index(actor.container),
+                actor.slug)
 
     return min(found, key=seniority)
 
@@ -164,11 +167,8 @@ def actor_for_username(store: TripleStore, base_url: str, username: str) -> str 
             return None
         found = _candidates(store, base_url, [(container, s) for s in _spellings(slug)])
         return found[0].iri if found else None
-    for spelling in _spellings(username):
-        owner = _bare_owner(store, base_url, spelling)
-        if owner is not None:
-            return owner.iri
-    return None
+    owner = _bare_owner(store, base_url, username)
+    return owner.iri if owner is not None else None
 
 
 def acts_as_group(store: TripleStore, organization: str, creator: str | None) -> bool:

@@ -25,7 +25,7 @@ SELF = "application/activity+json"
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     data = tmp_path_factory.mktemp("ap-discovery") / "data"
     data.mkdir()
-    running = start_instance(data, ("alice", "velo"))
+    running = start_instance(data, ("alice", "velo", "fr"))
     try:
         yield running
     finally:
@@ -82,6 +82,9 @@ def test_a_slug_shared_by_a_person_and_an_organization_gives_two_handles(
     assert _round_trip(instance, "velo") == instance.people["velo"]
     assert _round_trip(instance, "velo.org") == org
     assert instance.as2(org)["preferredUsername"] == "velo.org"
+    # handles compare case-insensitively: the country FR keeps "FR", the person is "fr.person"
+    assert _round_trip(instance, "fr.person") == instance.people["fr"]
+    assert _round_trip(instance, "FR") == f"{instance.base}/territories/FR"
     alias = webfinger(instance, f"acct:velo.person@{instance.host}").json()
     assert alias["subject"] == f"acct:velo@{instance.host}"  # the canonical handle
     assert alias["aliases"] == [instance.people["velo"]]
