@@ -217,3 +217,11 @@ def test_a_bad_inbox_or_activity_is_refused_before_anything_is_queued(
     with pytest.raises(ValueError):
         queue.enqueue("https://peer.test/inbox", {"type": "Create"}, SIGNER)
     assert queue.counts()["pending"] == 0
+
+
+def test_a_worker_stopping_gives_back_what_it_did_not_send(queue: DeliveryQueue) -> None:
+    fill(queue, activities=1, hosts=1)
+    (item,) = queue.claim(1, now=T0)
+    queue.release(item)
+    (again,) = queue.claim(1, now=T0 + 1)  # at once, not after the claim would lapse
+    assert again.key == item.key and again.attempts == 1

@@ -1,4 +1,4 @@
-"""The `communecter` command: serve, demo, import-territories, dump, token create."""
+"""The `communecter` command: serve, worker, demo, import-territories, dump, token create."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--authorized-fetch", action="store_true", default=None,
                        help="require signed GETs of ActivityPub objects "
                             "(COMMUNECTER_AUTHORIZED_FETCH)")
+    worker = commands.add_parser("worker", help="run background work (deliveries to other "
+                                 "servers, mail) apart from serve")
+    _common(worker)
+    worker.add_argument("--queue-url", help="COMMUNECTER_QUEUE_URL")
+    worker.add_argument("--threads", type=int, help="sending threads "
+                        "(COMMUNECTER_DELIVERY_THREADS, default 4)")
     demo = commands.add_parser("demo", help="load La Réunion's territories and demo data")
     _common(demo)
     territories = commands.add_parser("import-territories", help="load official territories")
@@ -70,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         serve(settings, args.host, args.port, args.workers, args.threads)
         return 0
+    if args.command == "worker":
+        from web.deliveries import run_worker
+
+        if args.queue_url:
+            settings.queue_url = args.queue_url
+        return run_worker(settings, args.threads)
     from web import operations
 
     try:

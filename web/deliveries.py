@@ -17,6 +17,8 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import signal
+import sys
 import threading
 
 from flask import Flask
@@ -104,3 +106,33 @@ def wake_workers() -> None:
         workers = list(_WORKERS.values())
     for worker in workers:
         worker.wake()
+
+
+def run_worker(settings: Settings, sending_threads: int | None = None) -> int:
+    """`communecter worker`: deliveries (and queued mail) until SIGTERM or Ctrl-C, then
+    a graceful stop."""
+    from federation.delivery import open_queue
+    from store.mail_queue import MailQueue
+    from web.mail import MailWorker
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private = PrivateStore(settings.data_dir / "private.sqlite3")
+    queue = open_queue(settings.queue_url, settings.data_dir)
+    delivery = DeliveryWorker(queue, make_sender(settings, private, queue),
+                              concurrency=sending_threads or threads()).start()
+    mail = MailWorker(settings, MailQueue(private))
+    mail.start()
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    where = settings.queue_url or settings.data_dir / "deliveries.sqlite3"
+    print(f"communecter worker: deliveries from {where}, {delivery.concurrency} sending "
+          f"threads; mail from {settings.data_dir}", file=sys.stderr, flush=True)
+    while not stopping.wait(1.0):
+        if not delivery.is_alive():
+            print("communecter worker: the delivery worker stopped", file=sys.stderr)
+            return 1
+    delivery.stop()
+    mail.stop()
+    queue.close()
+    return 0

@@ -138,6 +138,10 @@ class DeliveryQueue(ABC):
         """The peer took it (2xx); clears the host's failures and pause."""
 
     @abstractmethod
+    def release(self, item: Delivery) -> None:
+        """Gives a claimed item back unsent (a worker stopping before it got to it)."""
+
+    @abstractmethod
     def retry_later(self, item: Delivery, error: str, delay: float,
                     now: float | None = None) -> None:
         """A failure that may pass: due again in `delay` seconds (or failed for good past

@@ -122,6 +122,20 @@ redis.call('ZREM', p .. 'inflight:' .. host, key)
 return 1
 """
 
+_RELEASE = """
+local p, key, host = ARGV[1], ARGV[2], ARGV[3]
+local item = p .. 'item:' .. key
+if redis.call('HGET', item, 'state') ~= 'pending' then return 0 end
+local at = redis.call('HGET', item, 'next_attempt')
+redis.call('HSET', item, 'claimed_until', 0)
+if tonumber(redis.call('HGET', item, 'attempts') or '0') > 0 then
+  redis.call('HINCRBY', item, 'attempts', -1)
+end
+redis.call('ZADD', p .. 'due', at, key)
+redis.call('ZREM', p .. 'inflight:' .. host, key)
+return 1
+"""
+
 _FAILED = """
 local p, key, host, now, err = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local item = p .. 'item:' .. key
@@ -216,7 +230,8 @@ class RedisDeliveryQueue(DeliveryQueue):
             raise QueueError(f"bad Redis queue URL: {error}") from error
         self._scripts = {name: self.redis.register_script(text) for name, text in (
             ("enqueue", _ENQUEUE), ("claim", _CLAIM), ("delivered", _DELIVERED),
-            ("retry", _RETRY), ("failed", _FAILED), ("host_failed", _HOST_FAILED),
+            ("retry", _RETRY), ("release", _RELEASE), ("failed", _FAILED),
+            ("host_failed", _HOST_FAILED),
             ("retry_now", _RETRY_NOW), ("prune", _PRUNE))}
 
     def _run(self, name: str, *args: object) -> object:
@@ -244,6 +259,9 @@ class RedisDeliveryQueue(DeliveryQueue):
     def delivered(self, item: Delivery, now: float | None = None) -> None:
         now = time.time() if now is None else now
         self._run("delivered", item.key, item.host, _number(now))
+
+    def release(self, item: Delivery) -> None:
+        self._run("release", item.key, item.host)
 
     def retry_later(self, item: Delivery, error: str, delay: float,
                     now: float | None = None) -> None:

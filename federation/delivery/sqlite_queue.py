@@ -161,6 +161,11 @@ class SqliteDeliveryQueue(DeliveryQueue):
                        "ON CONFLICT (host) DO UPDATE SET failures = 0, paused_until = 0, "
                        "last_success = excluded.last_success", (item.host, now))
 
+    def release(self, item: Delivery) -> None:
+        with self._write() as db:
+            db.execute("UPDATE deliveries SET claimed_until = 0, attempts = MAX(attempts - 1, 0) "
+                       "WHERE key = ? AND state = 'pending'", (item.key,))
+
     def retry_later(self, item: Delivery, error: str, delay: float,
                     now: float | None = None) -> None:
         now = time.time() if now is None else now

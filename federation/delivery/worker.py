@@ -22,12 +22,13 @@ machines, can share one queue.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from queue import Empty, Queue
 
 from federation.delivery import backoff
 from federation.delivery.base import Delivery, DeliveryQueue
@@ -42,6 +43,7 @@ from federation.safe_fetch import (
 )
 
 logger = logging.getLogger(__name__)
+_ERRNO = re.compile(r"\[Errno -?\d+\][^\"')]*")
 
 AP_JSON = "application/activity+json"
 TIME_LIMIT = 10.0
@@ -107,7 +109,7 @@ class Sender:
         except (BlockedAddress, InvalidURL, TooManyRedirects) as error:
             return Attempt("failed", None, f"{type(error).__name__}: {error}")
         except FetchError as error:
-            return Attempt("host-down", None, f"{type(error).__name__}: {error}")
+            return Attempt("host-down", None, f"{type(error).__name__}: {_reason(error)}")
         return _classify(response)
 
     def _post(self, item: Delivery, format: str) -> FetchResponse:
@@ -154,6 +156,14 @@ def _classify(response: FetchResponse) -> Attempt:
     return Attempt("failed", status, detail)
 
 
+def _reason(error: Exception) -> str:
+    """The gist of a connection error ("[Errno 111] Connection refused"), not urllib3's
+    whole chain of wrappers."""
+    text = str(error)
+    found = _ERRNO.search(text)
+    return found.group(0).strip() if found else text[:300]
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -180,7 +190,11 @@ def deliver_due(queue: DeliveryQueue, sender: Sender, limit: int = 100) -> int:
 
 
 class DeliveryWorker:
-    """Claims due items and sends them on `concurrency` threads until stopped."""
+    """Claims due items and sends them on `concurrency` threads until stopped.
+
+    Plain daemon threads and a hand-off queue rather than a ThreadPoolExecutor: at
+    interpreter exit, executors are shut down before `atexit` handlers run, which would
+    strand claimed items (held until their claims lapse, blocking their host's slots)."""
 
     def __init__(self, queue: DeliveryQueue, sender: Sender, concurrency: int = 8,
                  poll: float = POLL_SECONDS, name: str = "communecter-delivery") -> None:
@@ -192,11 +206,15 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._slots = threading.Semaphore(concurrency)
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=f"{name}-send")
+        self._handoff: Queue[Delivery | None] = Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._senders = [threading.Thread(target=self._send_loop, name=f"{name}-send-{n}",
+                                          daemon=True) for n in range(concurrency)]
         self._last_prune = 0.0
 
     def start(self) -> DeliveryWorker:
+        for thread in self._senders:
+            thread.start()
         self._thread.start()
         return self
 
@@ -208,12 +226,30 @@ class DeliveryWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stops claiming; waits (up to `timeout`) for the attempts in flight to finish
-        and be recorded, so that a graceful stop posts nothing twice."""
+        """Stops claiming; lets the attempts in flight finish and be recorded (up to
+        `timeout`) and gives back what was claimed but not started, so that a graceful
+        stop neither posts anything twice nor holds items until their claims lapse."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         self._wake.set()
-        self._thread.join(timeout)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        self._thread.join(max(deadline - time.monotonic(), 0))
+        for _ in self._senders:
+            self._handoff.put(None)
+        for thread in self._senders:
+            thread.join(max(deadline - time.monotonic(), 0))
+        while True:
+            try:
+                item = self._handoff.get_nowait()
+            except Empty:
+                break
+            if item is not None:
+                try:
+                    self.queue.release(item)
+                except Exception as error:
+                    logger.warning("delivery worker: could not release %s: %s", item.key,
+                                   error)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -222,14 +258,14 @@ class DeliveryWorker:
             except Exception as error:  # the worker must outlive hiccups of its backend
                 logger.warning("delivery worker: %s", error)
                 claimed = 0
-            if claimed:
+            if claimed or self._stopping.is_set():
                 continue
             self._prune()
             self._wait()
 
     def _claim_some(self) -> int:
         """Claims as many items as there are free sending threads (waiting for one)."""
-        if not self._slots.acquire(timeout=self.poll):
+        if not self._slots.acquire(timeout=min(self.poll, 0.25)):
             return 0
         free = 1
         while free < self.concurrency and self._slots.acquire(blocking=False):
@@ -242,15 +278,22 @@ class DeliveryWorker:
             for _ in range(free - len(items)):
                 self._slots.release()
         for item in items:
-            self._pool.submit(self._send, item)
+            self._handoff.put(item)
         return len(items)
 
-    def _send(self, item: Delivery) -> None:
-        try:
-            self.sender.send(item)
-        finally:
-            self._slots.release()
-            self._wake.set()
+    def _send_loop(self) -> None:
+        while True:
+            item = self._handoff.get()
+            if item is None:
+                return
+            if self._stopping.is_set():
+                self._handoff.put(item)  # stop() gives it back unsent
+                return
+            try:
+                self.sender.send(item)
+            finally:
+                self._slots.release()
+                self._wake.set()
 
     def _wait(self) -> None:
         try:
