@@ -308,3 +308,22 @@ def test_look_ups_are_limited_per_person(fed) -> None:
     refused = alice.client.get("/fediverse/lookup", query_string={"q": "@@"})
     assert refused.status_code == 429 and "réessayez" in refused.get_data(as_text=True)
     assert bob.client.get("/fediverse/lookup", query_string={"q": "@@"}).status_code == 400
+
+
+def test_remote_followers_and_follows_are_listed_with_their_handle(fed) -> None:
+    from federation.activities import Activity
+
+    site, peer = fed
+    alice = make_user(site, "alice")
+    make_user(site, "bob")
+    remote_objects(site).fetch(peer.actor)
+    handler = site.platform.activities
+    handler.apply(Activity("Follow", peer.actor, alice.actor))
+    alice.post("/persons/bob/follow")
+    followers = html(alice.client, "/persons/alice/followers")
+    assert f'href="/fediverse/account?iri={peer.actor}"' in followers
+    assert f"@{peer.handle}" in followers and "Someone Elsewhere" in followers
+    alice.post("/fediverse/follow", {"iri": peer.actor})
+    handler.apply(Activity("Accept", peer.actor, alice.actor, content="Follow"))
+    following = html(alice.client, "/persons/alice/following")
+    assert "Bob" in following and f"@{peer.handle}" in following
