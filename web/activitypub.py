@@ -135,8 +135,10 @@ def _refuse_unsigned(site: Platform) -> Response | None:
     whose server is not rejected), else the 401/403 to answer."""
     if not site.settings.authorized_fetch:
         return None
-    url = site.base_url + request.full_path.rstrip("?") if request.query_string else \
-        site.base_url + request.path
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:  # servers that keep no raw target: rebuild it
+        raw = request.full_path.rstrip("?") if request.query_string else request.path
+    url = site.base_url + raw  # what the sender signed (RFC 9421 covers it whole)
     try:
         verified = check_signed_fetch(request.method, url, list(request.headers.items()),
                                       key_lookup_for(site))
