@@ -327,3 +327,13 @@ def test_remote_followers_and_follows_are_listed_with_their_handle(fed) -> None:
     handler.apply(Activity("Accept", peer.actor, alice.actor, content="Follow"))
     following = html(alice.client, "/persons/alice/following")
     assert "Bob" in following and f"@{peer.handle}" in following
+
+
+def test_an_account_known_from_the_inbox_shows_its_outbox_once_read(fed) -> None:
+    site, peer = fed
+    alice = make_user(site, "alice")
+    remote_objects(site).fetch(peer.actor)  # as the inbox caches a sender, outbox unread
+    page = f"/fediverse/account?iri={peer.actor}"
+    assert "Bonjour depuis ailleurs" not in html(site.app.test_client(), page)  # visitor
+    assert "Bonjour depuis ailleurs" in html(alice.client, page)
+    assert "Bonjour depuis ailleurs" in html(site.app.test_client(), page)  # now cached

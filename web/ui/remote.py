@@ -214,6 +214,11 @@ def profile() -> Any:
             actor = fetch_actor(iri, refresh=True)
         except _Failed as failed:
             logger.info("cannot refresh %s: %s", iri, failed.reason)
+    elif actor is not None and account is not None and actor.outbox and (
+            platform().store.graph(actor.outbox) is None):  # cached by the inbox alone
+        found = _remote_objects().cached(iri)
+        if found is not None:
+            _fetch_outbox(_remote_objects(), found, iri)
     if actor is None:
         abort(404, "this account is not known here yet")
     status = follow_status(account.actor, iri) if account else None

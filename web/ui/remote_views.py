@@ -38,6 +38,7 @@ class RemoteActor:
     url: str
     kind: str
     fetched: datetime | None = None  # when federation.remote cached it
+    outbox: str | None = None
 
     @property
     def href(self) -> str:
@@ -133,7 +134,8 @@ def actor_from_graph(iri: str, graph: Graph) -> RemoteActor | None:
     kind = next((str(k).rsplit("#", 1)[-1] for k in kinds if k in ACTOR_TYPES), "Person")
     return RemoteActor(iri, handle, name, summary, _icon(graph, subject),
                        _link(graph, subject) or iri, kind,
-                       _moment(graph.value(subject, CC.fetched)))
+                       _moment(graph.value(subject, CC.fetched)),
+                       _web_url(graph.value(subject, AS.outbox)))
 
 
 def _moment(value: object) -> datetime | None:
