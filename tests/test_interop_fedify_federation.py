@@ -663,3 +663,36 @@ def test_fedify_unfollows_the_organization(world: World, org_followed) -> None:
     followers = get_as2(world.org)["followers"]
     wait_for("the followers collection no longer lists the Fedify actor",
              lambda: world.peer.actor_url not in collection_items(followers))
+
+
+def test_a_proposal_is_a_poll_for_fedify_and_its_votes_count(world: World) -> None:
+    """Proposals are Questions (Mastodon shows polls): Fedify reads the options; a vote
+    sent as Mastodon sends it (Create{Note{name, inReplyTo}}, to the poll's author only)
+    counts in the Question's figures."""
+    peer = world.peer
+    alice = world.person("alice")
+    proposal = ldp_create(world, "proposals", "alice", f"piste-{uuid.uuid4().hex[:6]}", (
+        f'<> a <{CC}Proposal> ; <{AS}name> "Une piste cyclable rue de Paris ?" ;\n'
+        f'   <{AS}content> "Votez avant Noël." ;\n'
+        f'   <{CC}option> "Oui", "Non" ;\n'
+        f'   <{AS}endTime> "2026-12-24T18:00:00+04:00"^^<{XSD}dateTime> ;\n'
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    question = peer.lookup(proposal)
+    assert question["type"] == "Question", question
+    options = question["json"].get("oneOf") or question["json"].get("anyOf")
+    assert sorted(o["name"] for o in options) == ["Non", "Oui"], question
+    vote = peer.send(get_as2(alice)["inbox"], {
+        "type": "Create", "to": [alice],
+        "object": {"type": "Note", "name": "Oui", "inReplyTo": proposal, "to": [alice]},
+    })
+    assert vote["sent"], vote
+
+    def counted() -> dict | None:
+        document = get_as2(proposal)
+        return document if document.get("votersCount") == 1 else None
+
+    document = wait_for("the remote vote counts in votersCount", counted,
+                        detail=lambda: get_as2(proposal))
+    by_name = {o["name"]: o for o in document["oneOf"]}
+    assert by_name["Oui"]["replies"]["totalItems"] == 1, document
+    assert by_name["Non"]["replies"]["totalItems"] == 0, document
