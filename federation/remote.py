@@ -176,6 +176,8 @@ class RemoteObjects:
         for subject, predicate, value in parsed:
             if not isinstance(subject, BNode) and host_of(str(subject)) != host:
                 continue  # claims about another host's resources are not kept
+            if isinstance(value, Literal) and value.ill_typed:
+                continue  # "yesterday"^^xsd:dateTime: not kept
             if predicate in HTML_PREDICATES and isinstance(value, Literal):
                 value = Literal(clean_html(str(value)), lang=value.language)
             graph.add((subject, predicate, value))

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -161,6 +162,35 @@ class Peer:
 
 
 # --- the local side ----------------------------------------------------------------------
+
+BASE = "http://communecter.test"
+
+
+def in_process(data_dir: Path) -> SimpleNamespace:
+    """The application in-process (Flask's test client), loopback fetches allowed, with
+    the citizens alice and bob: `.client`, `.site` (the Platform)."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDF
+
+    from federation.activities import Activity
+    from ontology import AS as AS_NS
+    from ontology import CC
+    from store.private import PrivateStore
+    from web.app import create_app
+    from web.settings import Settings
+
+    settings = Settings(base_url=BASE, data_dir=data_dir, store="memory",
+                        allow_private_addresses=True)
+    flask_app = create_app(settings, private=PrivateStore(None))
+    site = flask_app.extensions["communecter"]
+    for handle in ("alice", "bob"):
+        iri = f"{BASE}/persons/{handle}"
+        graph = Graph()
+        graph.add((URIRef(iri), RDF.type, CC.Citizen))
+        graph.add((URIRef(iri), AS_NS.preferredUsername, Literal(handle)))
+        graph.add((URIRef(iri), AS_NS.name, Literal(handle.title())))
+        site.activities.apply(Activity("Create", iri, iri, graph))
+    return SimpleNamespace(client=flask_app.test_client(), site=site)
 
 
 def start_inbox_server(tmp: Path, allow_private: bool = True) -> Server:

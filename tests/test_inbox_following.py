@@ -12,15 +12,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
 
 from federation.activities import Activity
 from federation.handlers import follows
-from ontology import AS, CC
-from tests.inbox_support import Peer, running_peer
-
-BASE = "http://communecter.test"
+from tests.inbox_support import BASE, Peer, in_process, running_peer
 
 
 @pytest.fixture(scope="module")
@@ -30,22 +25,7 @@ def peer() -> Iterator[Peer]:
 
 @pytest.fixture
 def app(tmp_path: Path) -> SimpleNamespace:
-    from store.private import PrivateStore
-    from web.app import create_app
-    from web.settings import Settings
-
-    settings = Settings(base_url=BASE, data_dir=tmp_path, store="memory",
-                        allow_private_addresses=True)
-    flask_app = create_app(settings, private=PrivateStore(None))
-    site = flask_app.extensions["communecter"]
-    for handle in ("alice", "bob"):
-        iri = f"{BASE}/persons/{handle}"
-        graph = Graph()
-        graph.add((URIRef(iri), RDF.type, CC.Citizen))
-        graph.add((URIRef(iri), AS.preferredUsername, Literal(handle)))
-        graph.add((URIRef(iri), AS.name, Literal(handle.title())))
-        site.activities.apply(Activity("Create", iri, iri, graph))
-    return SimpleNamespace(client=flask_app.test_client(), site=site)
+    return in_process(tmp_path)
 
 
 ALICE = f"{BASE}/persons/alice"

@@ -6,11 +6,11 @@ the rules are here, once:
 
 * The object must lie on its actor's host, and be attributed to that actor (a server
   speaks for its own objects only).
-* A reply to a local post, comment, event or proposal — or to a remote reply already in a
-  local thread — joins that thread with the shape of a local comment (see
-  federation/remote.py): cc:Post, as:context the thread's root, dcterms:creator and
-  dcterms:created; the rules registered for posts (blocks, the thread's existence) run
-  as for local comments.
+* A reply to a local post, comment, event or proposal (`ANSWERABLE`; never a person's
+  or a group's wall) — or to a remote reply already in a local thread — joins that
+  thread with the shape of a local comment (see federation/remote.py): cc:Post,
+  as:context the thread's root, dcterms:creator and dcterms:created; the rules
+  registered for posts (blocks, the thread's existence) run as for local comments.
 * Anything else is cached as it comes (a followed actor's post).
 * Update replaces the cached graph (keeping the thread links); only the object's actor
   may do it, and only on an object already cached. An actor updating itself refreshes
@@ -35,6 +35,7 @@ from ontology import AS, CC, DCTERMS
 from store.base import Write
 from store.terms import graph_to_ntriples
 
+ANSWERABLE = {CC.Post, CC.Event, CC.Proposal, CC.Amendment}
 THREAD_PREDICATES = (RDF.type, AS.context, DCTERMS.creator, DCTERMS.created)
 MAX_THREAD_DEPTH = 50
 
@@ -73,6 +74,8 @@ def thread_root(handler: ActivityHandler, parent: str) -> str | None:
             return None
         context = graph.value(subject, AS.context)
         if handler.is_local(parent):
+            if not set(graph.objects(subject, RDF.type)) & ANSWERABLE:
+                return None  # a person, a group, a place… has a wall, not a thread
             return str(context) if context is not None and handler.is_local(
                 str(context)) else parent
         if context is not None and handler.is_local(str(context)):
