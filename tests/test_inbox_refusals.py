@@ -201,3 +201,18 @@ def test_unknown_local_actor_inbox_is_404(local, peer: Peer) -> None:
     refused(peer.send(f"{local.base_url}/persons/nobody/inbox", follow(peer, local)), 404)
     assert_nothing_stored(local, peer)
 
+
+
+def test_the_deletion_of_an_actor_never_known_here_is_acknowledged(local, peer: Peer) -> None:
+    """Its key is gone with it: nothing to verify, nothing to delete, no retries wanted."""
+    gone = "http://127.0.0.1:9/users/gone"
+    deletion = {"@context": "https://www.w3.org/ns/activitystreams", "type": "Delete",
+                "id": f"{gone}#delete", "actor": gone, "object": gone}
+    response = peer.send(inbox(local), deletion, "amy", key_id=f"{gone}#main-key")
+    assert response.status_code == 202
+    # A Delete of a known actor's post still needs a valid signature.
+    post = new_post(local, "Toujours là")
+    forged = peer.activity("amy", "Delete", post)
+    refused(peer.send(inbox(local), forged, private_pem=keys.generate_key_pair().private_pem),
+            401)
+    assert_nothing_stored(local, peer)

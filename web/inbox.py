@@ -114,6 +114,9 @@ def _receive() -> Response:
     try:
         verified = _verify(keys, body)
     except SignatureError as error:
+        if _deletes_an_unknown_actor(site, document, actor):
+            return Response("ignored: the deletion of an actor unknown here\n", 202,
+                            mimetype="text/plain")
         logger.info("inbox: signature refused (%s): %s", type(error).__name__, error)
         return problem(401, f"signature refused: {error}",
                        {"WWW-Authenticate": 'Signature realm="communecter"'})
@@ -124,6 +127,14 @@ def _receive() -> Response:
     except InboundRefused as error:
         return problem(error.status, error.message)
     return Response(f"{result}\n", 202, mimetype="text/plain")
+
+
+def _deletes_an_unknown_actor(site: Platform, document: dict[str, Any], actor: str) -> bool:
+    """A deleted account's server tells every server it knows, and its key can no longer
+    be fetched: when we never knew the actor there is nothing to delete, and a 202 spares
+    the sender days of retries (Mastodon answers the same)."""
+    return (document.get("type") == "Delete" and id_of(document.get("object")) == actor
+            and site.store.graph(actor) is None)
 
 
 def _is_activity_json() -> bool:
