@@ -337,3 +337,16 @@ def test_an_account_known_from_the_inbox_shows_its_outbox_once_read(fed) -> None
     assert "Bonjour depuis ailleurs" not in html(site.app.test_client(), page)  # visitor
     assert "Bonjour depuis ailleurs" in html(alice.client, page)
     assert "Bonjour depuis ailleurs" in html(site.app.test_client(), page)  # now cached
+
+
+def test_a_refused_follow_says_why(fed) -> None:
+    site, peer = fed
+    alice = make_user(site, "alice")
+    remote_objects(site).fetch(peer.actor)
+    not_following = alice.post("/fediverse/unfollow", {"iri": peer.actor})
+    assert not_following.status_code == 409
+    assert "Vous ne suivez pas ce compte." in not_following.get_data(as_text=True)
+    assert alice.post("/fediverse/follow", {"iri": peer.actor}).status_code == 303
+    unfollowed = alice.post("/fediverse/unfollow", {"iri": peer.actor})  # a pending one
+    assert unfollowed.status_code == 303
+    assert "Suivre" in html(alice.client, f"/fediverse/account?iri={peer.actor}")

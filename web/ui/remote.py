@@ -221,9 +221,15 @@ def profile() -> Any:
             _fetch_outbox(_remote_objects(), found, iri)
     if actor is None:
         abort(404, "this account is not known here yet")
-    status = follow_status(account.actor, iri) if account else None
-    return render_template("remote/profile.html", actor=actor, follow=status,
-                           posts=remote_posts([iri], PROFILE_POSTS))
+    return _profile_page(actor)
+
+
+def _profile_page(actor: RemoteActor, error: str | None = None, status: int = 200) -> Any:
+    account = current_account()
+    body = render_template("remote/profile.html", actor=actor, error=error,
+                           follow=follow_status(account.actor, actor.iri) if account else None,
+                           posts=remote_posts([actor.iri], PROFILE_POSTS))
+    return Response(body, status, content_type="text/html; charset=utf-8")
 
 
 def _stale(actor: RemoteActor) -> bool:
@@ -254,9 +260,10 @@ def _follow_activity(kind: str) -> Any:
     iri = request.form.get("iri", "").strip()
     if not is_remote(iri):
         abort(400, "iri must be a remote account")
-    if cached_actor(iri) is None:
+    actor = cached_actor(iri)
+    if actor is None:  # following needs the actor's inbox: fetch it first
         try:
-            fetch_actor(iri)
+            actor = fetch_actor(iri)
         except _Failed as failed:
             return _lookup_page(iri, str(LOOKUP_ERRORS[failed.reason]), 502)
     me = current_account().actor  # type: ignore[union-attr]
@@ -268,8 +275,7 @@ def _follow_activity(kind: str) -> Any:
         key = getattr(refused, "key", "")
         message = {"already_following": _("Vous suivez déjà ce compte."),
                    "not_following": _("Vous ne suivez pas ce compte.")}.get(key)
-        flash(message or refused.message, "error")
-        return redirect(profile_href(iri), 303)
+        return _profile_page(actor, message or refused.message, refused.status)
     if kind == "follow":
         flash(_("Demande d'abonnement envoyée à %(handle)s.", handle=_handle_or_iri(iri)),
               "success")
