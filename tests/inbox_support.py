@@ -45,6 +45,7 @@ class Peer:
     def __init__(self) -> None:
         self.keys: dict[str, keys.KeyPair] = {}
         self.documents: dict[str, dict[str, Any]] = {}
+        self.raw: dict[str, tuple[int, dict[str, str], bytes]] = {}  # path → answer as is
         self.received: list[dict[str, Any]] = []
         self.fetches: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -139,6 +140,15 @@ class Peer:
             def do_GET(self) -> None:
                 path = self.path.split("#", 1)[0]
                 peer.fetches.append(path)
+                if path in peer.raw:
+                    status, headers, data = peer.raw[path]
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 document = peer.documents.get(path)
                 if document is None:
                     self.send_response(404)
