@@ -26,11 +26,13 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
+from rdflib import URIRef
 
 from federation.inbound import Inbound, InboundRefused
 from federation.inbound_parse import BadDocument, host_of, id_of, parse_json, same_host
 from federation.key_cache import KeyCache
 from federation.remote import RemoteObjects
+from federation.resources import graph_from_ntriples, is_tombstone
 from federation.signatures import (
     ResolvedKey,
     SignatureError,
@@ -81,8 +83,12 @@ def shared_inbox() -> Response:
 @bp.post("/<container>/<slug>/inbox")
 def actor_inbox(container: str, slug: str) -> Response:
     site = platform()
-    if site.store.graph(f"{site.base_url}/{container}/{slug}") is None:
+    iri = f"{site.base_url}/{container}/{slug}"
+    found = site.store.graph(iri)
+    if found is None:
         return problem(404, "there is no such actor here")
+    if is_tombstone(graph_from_ntriples(found), URIRef(iri)):
+        return problem(410, "this actor was deleted")
     return _receive()
 
 
