@@ -156,8 +156,9 @@ def collection_items(url: str, limit: int = 20) -> list[str]:
     return items
 
 
-def session_of(world: World, handle: str) -> requests.Session:
-    """A browser-like session of `handle`, logged in with a password through /login."""
+def session_of(world: World, handle: str, admin: bool = False) -> requests.Session:
+    """A browser-like session of `handle` (an instance administrator if `admin`), logged
+    in with a password through /login."""
     if handle in world.sessions:
         return world.sessions[handle]
     from argon2 import PasswordHasher
@@ -170,7 +171,7 @@ def session_of(world: World, handle: str) -> requests.Session:
     account = accounts.by_email(email) or accounts.create(
         email, world.person(handle), f"{world.base}/territories/{COMMUNE}")
     accounts.update(account.id, password_hash=PasswordHasher().hash(PASSWORD),
-                    confirmed=account.created)
+                    confirmed=account.created, is_admin=1 if admin else 0)
     session = requests.Session()
     done = session.post(f"{world.base}/login", timeout=10, allow_redirects=False, data={
         "csrf_token": csrf_of(session, f"{world.base}/login"), "method": "password",
@@ -655,6 +656,79 @@ def test_a_reply_from_fedify_is_forwarded_to_another_fedify_following_the_thread
                                        f"{far.inbox()}")
         assert forwarded["actor"] == world.peer.actor_url
         assert text in content_of(raw_object(forwarded))
+
+
+def test_a_rejected_domain_is_cut_off_both_ways(world: World, alice_followed) -> None:
+    """An administrator rejects a second Fedify's domain (host and port): its signed
+    reply is refused with a 4xx and never shows; alice's next post does not go there."""
+    alice = world.person("alice")
+    world.server.cli("token", "create", "modo", "--create")
+    admin = session_of(world, "modo", admin=True)
+    with FedifyPeer() as far:
+        far.follow(alice)
+        far.wait_for_following(alice, timeout=WAIT)
+        host = f"127.0.0.1:{far.port}"
+        page = f"{world.base}/moderation/domains"
+        done = admin.post(page, allow_redirects=False, timeout=10, data={
+            "host": host, "policy": "reject", "reason": "tests",
+            "csrf_token": csrf_of(admin, page)})
+        assert done.status_code == 303, (done.status_code, done.text[:500])
+        try:
+            post = post_on_wall(world, "alice", alice, f"Pas pour eux {uuid.uuid4().hex[:6]}")
+            text = f"Réponse d'un domaine rejeté {uuid.uuid4().hex[:6]}"
+            answer = far.send(get_as2(alice)["inbox"], {
+                "type": "Create", "to": [PUBLIC], "cc": [alice],
+                "object": {"type": "Note", "content": text, "inReplyTo": post,
+                           "to": [PUBLIC], "cc": [alice]}}, spec=CAVAGE)
+            assert 400 <= answer["status"] < 500, answer
+            # the main peer, which follows alice too, gets the post: the far one does not
+            delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+                      "the post reached the peer that is not rejected")
+            time.sleep(2)
+            assert all(a["object"] != post for a in far.activities()), far.activities()
+            assert text not in page_of(post)
+        finally:
+            admin.post(f"{page}/remove", timeout=10, data={
+                "host": host, "csrf_token": csrf_of(admin, page)})
+
+
+def test_a_personal_block_is_told_to_fedify(world: World) -> None:
+    """carol blocks the Fedify account by its handle: its server gets a Block from her;
+    unblocking sends the Undo."""
+    carol = world.person("carol")
+    world.server.cli("token", "create", "carol", "--create")
+    session = session_of(world, "carol")
+    blocks = f"{world.base}/blocks"
+    done = session.post(blocks, allow_redirects=False, timeout=30, data={
+        "kind": "block", "target": f"@{world.peer_handle}",
+        "csrf_token": csrf_of(session, blocks)})
+    assert done.status_code in (302, 303), (done.status_code, done.text[:500])
+    block = delivered(world, lambda a: a["type"] == "Block" and a["actor"] == carol,
+                      "Fedify accepted carol's Block")
+    assert block["object"] == world.peer.actor_url
+    assert_verified_by_fedify(world, block)
+    undone = session.post(f"{blocks}/remove", allow_redirects=False, timeout=30, data={
+        "kind": "block", "target": world.peer.actor_url,
+        "csrf_token": csrf_of(session, blocks)})
+    assert undone.status_code in (302, 303), (undone.status_code, undone.text[:500])
+    delivered(world, lambda a: a["type"] == "Undo" and a["actor"] == carol,
+              "Fedify accepted carol's Undo(Block)")
+
+
+def test_a_report_from_fedify_reaches_the_moderators(world: World) -> None:
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Un billet signalé {uuid.uuid4().hex[:6]}")
+    reason = f"Spam commercial {uuid.uuid4().hex[:6]}"
+    answer = world.peer.send(get_as2(alice)["inbox"], {
+        "type": "Flag", "object": [post], "content": reason, "to": [alice]})
+    assert answer["sent"], answer
+    world.server.cli("token", "create", "modo", "--create")
+    admin = session_of(world, "modo", admin=True)
+    queue = wait_for("the report shows in the moderators' queue",
+                     lambda: (lambda t: t if reason in t else None)(
+                         page_of(f"{world.base}/moderation", admin)),
+                     detail=lambda: page_of(f"{world.base}/moderation", admin))
+    assert post in queue
 
 
 def test_fedify_unfollows_the_organization(world: World, org_followed) -> None:
