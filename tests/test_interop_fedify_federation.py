@@ -739,10 +739,12 @@ def test_fedify_unfollows_the_organization(world: World, org_followed) -> None:
              lambda: world.peer.actor_url not in collection_items(followers))
 
 
-def test_a_proposal_is_a_poll_for_fedify_and_its_votes_count(world: World) -> None:
+def test_a_proposal_is_a_poll_for_fedify_and_its_votes_count(world: World,
+                                                             alice_followed) -> None:
     """Proposals are Questions (Mastodon shows polls): Fedify reads the options; a vote
     sent as Mastodon sends it (Create{Note{name, inReplyTo}}, to the poll's author only)
-    counts in the Question's figures."""
+    counts in the Question's figures, and the poll's author tells its followers the new
+    counts (Update{Question}), as Mastodon does."""
     peer = world.peer
     alice = world.person("alice")
     proposal = ldp_create(world, "proposals", "alice", f"piste-{uuid.uuid4().hex[:6]}", (
@@ -770,3 +772,7 @@ def test_a_proposal_is_a_poll_for_fedify_and_its_votes_count(world: World) -> No
     by_name = {o["name"]: o for o in document["oneOf"]}
     assert by_name["Oui"]["replies"]["totalItems"] == 1, document
     assert by_name["Non"]["replies"]["totalItems"] == 0, document
+    update = delivered(world, lambda a: a["type"] == "Update" and a["object"] == proposal
+                       and raw_object(a).get("votersCount") == 1,
+                       "alice's followers got the Question with the new counts")
+    assert_verified_by_fedify(world, update)
