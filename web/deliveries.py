@@ -2,7 +2,8 @@
 the delivery worker threads that drain the queue (federation.delivery).
 
 Each `serve` worker process runs one `DeliveryWorker` (a claiming thread and
-COMMUNECTER_DELIVERY_THREADS sending threads, 4 by default); they share the queue with
+COMMUNECTER_DELIVERY_THREADS sending threads, 4 by default; idle, it looks at the queue
+every COMMUNECTER_DELIVERY_POLL seconds, 2 by default); they share the queue with
 every other process, and `communecter worker` runs the same loop alone for deployments
 that keep background work apart (then set COMMUNECTER_DELIVERY_WORKER=0 for `serve`).
 With the in-memory private store (throw-away instances, in-process tests) no worker
@@ -34,6 +35,7 @@ from web.settings import Settings
 logger = logging.getLogger(__name__)
 
 THREADS_ENV = "COMMUNECTER_DELIVERY_THREADS"
+POLL_ENV = "COMMUNECTER_DELIVERY_POLL"
 WORKER_ENV = "COMMUNECTER_DELIVERY_WORKER"
 DEFAULT_THREADS = 4
 
@@ -63,6 +65,15 @@ def threads() -> int:
         return DEFAULT_THREADS
 
 
+def poll_seconds() -> float:
+    """How often an idle worker looks at the queue for what other processes queued
+    (COMMUNECTER_DELIVERY_POLL, 2 s; its own process wakes it at once)."""
+    try:
+        return min(max(float(os.environ.get(POLL_ENV, 2.0)), 0.05), 60.0)
+    except ValueError:
+        return 2.0
+
+
 def start_worker(settings: Settings, private: PrivateStore,
                  queue: DeliveryQueue) -> DeliveryWorker:
     """Starts (once per queue in this process) a worker on `queue`; stopped at exit."""
@@ -71,7 +82,7 @@ def start_worker(settings: Settings, private: PrivateStore,
         worker = _WORKERS.get(key)
         if worker is None or not worker.is_alive():
             worker = DeliveryWorker(queue, make_sender(settings, private, queue),
-                                    concurrency=threads()).start()
+                                    concurrency=threads(), poll=poll_seconds()).start()
             _WORKERS[key] = worker
             atexit.register(worker.stop)
     return worker
@@ -119,7 +130,8 @@ def run_worker(settings: Settings, sending_threads: int | None = None) -> int:
     private = PrivateStore(settings.data_dir / "private.sqlite3")
     queue = open_queue(settings.queue_url, settings.data_dir)
     delivery = DeliveryWorker(queue, make_sender(settings, private, queue),
-                              concurrency=sending_threads or threads()).start()
+                              concurrency=sending_threads or threads(),
+                              poll=poll_seconds()).start()
     mail = MailWorker(settings, MailQueue(private))
     mail.start()
     stopping = threading.Event()

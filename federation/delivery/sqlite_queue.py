@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt);
 CREATE INDEX IF NOT EXISTS deliveries_host ON deliveries (host, state);
+CREATE INDEX IF NOT EXISTS deliveries_in_flight ON deliveries (claimed_until, host)
+    WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS deliveries_finished ON deliveries (state, finished);
 CREATE TABLE IF NOT EXISTS delivery_hosts (
     host TEXT PRIMARY KEY,
@@ -53,28 +55,12 @@ CREATE TABLE IF NOT EXISTS delivery_hosts (
     last_error TEXT NOT NULL DEFAULT '',
     last_success REAL
 );
+CREATE INDEX IF NOT EXISTS delivery_hosts_paused ON delivery_hosts (paused_until);
 """
 
-SCAN = 5000
-"""Due items looked at per claim (a claim takes the first that fit the host limits)."""
-
-_CLAIM = """
-WITH busy AS (
-    SELECT host, COUNT(*) AS n FROM deliveries
-    WHERE state = 'pending' AND claimed_until > :now GROUP BY host
-), due AS (
-    SELECT key, host, next_attempt,
-           ROW_NUMBER() OVER (PARTITION BY host ORDER BY next_attempt, key) AS rank
-    FROM (SELECT key, host, next_attempt FROM deliveries
-          WHERE state = 'pending' AND next_attempt <= :now AND claimed_until <= :now
-          ORDER BY next_attempt LIMIT :scan)
-)
-SELECT due.key FROM due
-LEFT JOIN busy ON busy.host = due.host
-LEFT JOIN delivery_hosts AS h ON h.host = due.host
-WHERE due.rank <= :per_host - COALESCE(busy.n, 0) AND COALESCE(h.paused_until, 0) <= :now
-ORDER BY due.next_attempt, due.key LIMIT :limit
-"""
+SCAN = 256
+"""Due items looked at per pass of a claim (in due order; hosts at their limit or paused
+are left out of the next pass, three passes at most)."""
 
 
 class SqliteDeliveryQueue(DeliveryQueue):
@@ -136,35 +122,70 @@ class SqliteDeliveryQueue(DeliveryQueue):
             return db.total_changes - before
 
     def claim(self, limit: int = 1, now: float | None = None) -> list[Delivery]:
+        """Due means `next_attempt <= now`: a claim moves `next_attempt` to the claim's
+        end, so items in flight are not looked at again until their claim lapses."""
         now = time.time() if now is None else now
+        until = now + CLAIM_SECONDS
+        chosen: list[str] = []
         with self._write() as db:
-            keys = [row[0] for row in db.execute(
-                _CLAIM, {"now": now, "scan": SCAN, "per_host": self.per_host,
-                         "limit": limit})]
-            if not keys:
+            busy, paused = self._host_states(db, now)
+            for _ in range(3):
+                full = [h for h, n in busy.items() if n >= self.per_host] + list(paused)
+                skip = f"AND host NOT IN ({','.join('?' * len(full))})" if full else ""
+                rows = db.execute(
+                    f"SELECT key, host FROM deliveries WHERE state = 'pending' AND "
+                    f"next_attempt <= ? {skip} ORDER BY next_attempt LIMIT ?",
+                    (now, *full, SCAN)).fetchall()
+                for key, host in rows:
+                    if host in paused:
+                        db.execute("UPDATE deliveries SET next_attempt = ? WHERE key = ?",
+                                   (paused[host], key))
+                    elif busy.get(host, 0) < self.per_host:
+                        busy[host] = busy.get(host, 0) + 1
+                        chosen.append(key)
+                        if len(chosen) == limit:
+                            break
+                if len(chosen) == limit or len(rows) < SCAN:
+                    break
+            if not chosen:
                 return []
-            marks = ",".join("?" * len(keys))
+            marks = ",".join("?" * len(chosen))
             rows = db.execute(
-                f"UPDATE deliveries SET claimed_until = ?, attempts = attempts + 1 "
-                f"WHERE key IN ({marks}) RETURNING key, activity_id, inbox, host, signer, "
-                f"body, attempts, give_up_at", (now + CLAIM_SECONDS, *keys)).fetchall()
+                f"UPDATE deliveries SET claimed_until = ?, next_attempt = ?, "
+                f"attempts = attempts + 1 WHERE key IN ({marks}) RETURNING key, activity_id, "
+                f"inbox, host, signer, body, attempts, give_up_at",
+                (until, until, *chosen)).fetchall()
         found = {row[0]: Delivery(row[0], row[1], row[2], row[3], row[4], bytes(row[5]),
                                   row[6], row[7]) for row in rows}
-        return [found[key] for key in keys if key in found]
+        return [found[key] for key in chosen if key in found]
+
+    def _host_states(self, db: sqlite3.Connection, now: float) -> tuple[dict[str, int],
+                                                                          dict[str, float]]:
+        """How many items each host has in flight, and which hosts are paused (both read
+        through small indexes: in-flight items and paused hosts are few)."""
+        busy = dict(db.execute(
+            "SELECT host, COUNT(*) FROM deliveries WHERE state = 'pending' AND "
+            "claimed_until > ? GROUP BY host", (now,)).fetchall())
+        paused = dict(db.execute(
+            "SELECT host, paused_until FROM delivery_hosts WHERE paused_until > ?",
+            (now,)).fetchall())
+        return busy, paused
 
     def delivered(self, item: Delivery, now: float | None = None) -> None:
         now = time.time() if now is None else now
         with self._write() as db:
             db.execute("UPDATE deliveries SET state = 'delivered', body = NULL, finished = ?, "
-                       "claimed_until = 0, last_error = '' WHERE key = ?", (now, item.key))
+                       "claimed_until = 0, last_error = '' WHERE key = ? AND state = 'pending'",
+                       (now, item.key))
             db.execute("INSERT INTO delivery_hosts (host, last_success) VALUES (?, ?) "
                        "ON CONFLICT (host) DO UPDATE SET failures = 0, paused_until = 0, "
                        "last_success = excluded.last_success", (item.host, now))
 
     def release(self, item: Delivery) -> None:
         with self._write() as db:
-            db.execute("UPDATE deliveries SET claimed_until = 0, attempts = MAX(attempts - 1, 0) "
-                       "WHERE key = ? AND state = 'pending'", (item.key,))
+            db.execute("UPDATE deliveries SET claimed_until = 0, next_attempt = ?, "
+                       "attempts = MAX(attempts - 1, 0) WHERE key = ? AND state = 'pending'",
+                       (time.time(), item.key))
 
     def retry_later(self, item: Delivery, error: str, delay: float,
                     now: float | None = None) -> None:
@@ -226,8 +247,7 @@ class SqliteDeliveryQueue(DeliveryQueue):
 
     def next_due(self, now: float | None = None) -> float | None:
         row = self._db().execute(
-            "SELECT MIN(MAX(next_attempt, claimed_until)) FROM deliveries "
-            "WHERE state = 'pending'").fetchone()
+            "SELECT MIN(next_attempt) FROM deliveries WHERE state = 'pending'").fetchone()
         return row[0] if row and row[0] is not None else None
 
     def hosts(self) -> list[HostStatus]:
@@ -249,10 +269,13 @@ class SqliteDeliveryQueue(DeliveryQueue):
         now = time.time() if now is None else now
         with self._write() as db:
             changed = db.execute(
-                "UPDATE deliveries SET state = 'pending', next_attempt = ?, "
+                "UPDATE deliveries SET next_attempt = ?, give_up_at = MAX(give_up_at, ?) "
+                "WHERE host = ? AND state = 'pending' AND claimed_until <= ?",
+                (now, now + max_age(), host, now)).rowcount
+            changed += db.execute(
+                "UPDATE deliveries SET state = 'pending', next_attempt = ?, claimed_until = 0, "
                 "give_up_at = MAX(give_up_at, ?), finished = NULL "
-                "WHERE host = ? AND state IN ('pending', 'failed')",
-                (now, now + max_age(), host)).rowcount
+                "WHERE host = ? AND state = 'failed'", (now, now + max_age(), host)).rowcount
             db.execute("UPDATE delivery_hosts SET paused_until = 0, failures = 0 "
                        "WHERE host = ?", (host,))
         return changed
