@@ -76,15 +76,23 @@ def _reaction(kind: str) -> Callable[[Inbound, dict[str, Any], str], str]:
 
 
 def _join(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
+    """Joining a local event (Mobilizon's participation): the organizer answers Accept,
+    or Reject when the event is full."""
     event = id_of(document.get("object"))
     if not inbound.is_local(event):
         return "ignored: a Join of something that is not here"
-    inbound.apply("Join", actor, event or "")
+    answer, result = "Accept", "applied"
+    try:
+        inbound.apply("Join", actor, event or "")
+    except Conflict as error:
+        if getattr(error, "key", "") != "event_full":
+            raise
+        answer, result = "Reject", f"applied: refused, {error.message}"
     organizer = _local_author(inbound, event or "")
     if organizer is not None and inbound.is_local(organizer):
         join = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
-        inbound.answer(organizer, actor, "Accept", join, document.get("_actor"))
-    return "applied"
+        inbound.answer(organizer, actor, answer, join, document.get("_actor"))
+    return result
 
 
 def _answer(kind: str) -> Callable[[Inbound, dict[str, Any], str], str]:

@@ -244,9 +244,10 @@ def new_post(server: Server, content: str = "Bonjour le quartier") -> str:
         f'as:content "{content}" .\n'), f"post-{uuid.uuid4().hex[:6]}")
 
 
-def new_event(server: Server, name: str = "Fête de quartier") -> str:
+def new_event(server: Server, name: str = "Fête de quartier", extra: str = "") -> str:
     return create(server, "events", TURTLE_PREFIXES + (
-        f'<> a cc:Event ; as:name "{name}" ; cc:territory <{server.base_url}/territories/97411> ;'
+        f'<> a cc:Event ; as:name "{name}" ; {extra} '
+        f'cc:territory <{server.base_url}/territories/97411> ;'
         '  as:startTime "2027-06-01T18:00:00Z"^^xsd:dateTime ; '
         '  as:endTime "2027-06-01T23:00:00Z"^^xsd:dateTime .\n'),
         f"event-{uuid.uuid4().hex[:6]}")

@@ -178,6 +178,16 @@ def test_remote_people_join_and_leave_events(local: Server, peer: Peer) -> None:
     assert peer.actor("amy") not in collection(local, f"{event}/attendees")
 
 
+def test_a_full_event_answers_reject(local: Server, peer: Peer) -> None:
+    event = new_event(local, "Atelier", "schema:maximumAttendeeCapacity 1 ;")
+    accepted(peer.send(shared_inbox(local), peer.activity("amy", "Join", event)))
+    late = peer.activity("mallory", "Join", event)
+    assert accepted(peer.send(shared_inbox(local), late)).startswith("applied: refused")
+    assert collection(local, f"{event}/attendees") == [peer.actor("amy")]
+    rejects = queued(local, "Reject", f"{peer.actor('mallory')}/inbox", wait=5, peer=peer)
+    assert late["id"] in [r["object"]["id"] for r in rejects]
+
+
 def test_flags_reach_the_moderation_queue(local: Server, peer: Peer) -> None:
     post = new_post(local, "Un billet signalé")
     flag = peer.activity("amy", "Flag", [peer.actor("amy"), post],
