@@ -283,3 +283,76 @@ def test_the_delivery_view_for_administrators(site: object) -> None:
     assert done.status_code == 303
     assert [i.key for i in queue.claim(5)] == [item.key]  # due at once, pause lifted
     assert json.loads(item.body)["id"] == activity(1)["id"]
+
+
+def test_an_organization_acting_as_a_group_announces_its_members_posts(
+        tmp_path: Path) -> None:
+    """FEP-1b12: bob posts on the wall of an association he helps run; its remote
+    followers get bob's Create and the association's Announce, each signed by its actor."""
+    from federation.activities import Activity
+    from ontology import CC
+    from tests.elements_support import citizen, create, make_site, member_of
+    from tests.posts_support import client_for, post
+    from web.deliveries import deliver_now
+
+    site = make_site(tmp_path)
+    platform = site.platform
+    platform.settings.allow_private_addresses = True
+    alice, bob = citizen(site, "alice"), citizen(site, "bob")
+    association = create(site, alice, "organizations", "jardins", CC.Association,
+                         "Jardins partagés")
+    member_of(site, association, alice, bob, role="contributor")
+    keys = ActorKeys(platform.private)
+    peer = InboxPeer(keys={key_id_for(who): keys.public_pem(who)
+                           for who in (bob, association)}).start()
+    try:
+        follower = remote_follower(platform, peer, "fan", shared=True)
+        platform.activities.apply(Activity("Follow", follower, association))
+        response, note = post(client_for(site, "bob"), association, "Récolte samedi !")
+        assert response.status_code == 303 and note
+        assert deliver_now(site.app) == 2
+        kinds = {r.activity["type"]: r.activity for r in peer.received}
+        assert set(kinds) == {"Create", "Announce"}
+        assert kinds["Create"]["actor"] == bob
+        assert f"{association}/followers" in kinds["Create"]["cc"]
+        announce = kinds["Announce"]
+        assert (announce["actor"], announce["object"]) == (association, note)
+        assert all(r.verified for r in peer.received)
+        assert {r.key_id for r in peer.received} == {f"{bob}#main-key",
+                                                     f"{association}#main-key"}
+    finally:
+        peer.stop()
+
+
+def test_deleting_a_post_and_editing_a_profile_reach_the_followers(site: object) -> None:
+    from rdflib import Literal, URIRef
+
+    from federation.activities import Activity
+    from federation.resources import graph_from_ntriples
+    from ontology import AS
+    from tests.posts_support import client_for, post
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    alice = f"{platform.base_url}/persons/alice"
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        follower = remote_follower(platform, peer, "fan", shared=True)
+        platform.activities.apply(Activity("Follow", follower, alice))
+        _response, note = post(client_for(site, "alice"), alice, "Message à effacer")
+        platform.activities.apply(Activity("Delete", alice, note))
+        profile = graph_from_ntriples(platform.store.graph(alice))
+        profile.set((URIRef(alice), AS.name, Literal("Alice Hoarau")))
+        platform.activities.apply(Activity("Update", alice, alice, profile))
+        assert deliver_now(site.app) == 3
+        create, delete, update = (r.activity for r in peer.received)
+        assert create["type"] == "Create"
+        assert delete["type"] == "Delete" and delete["actor"] == alice
+        assert delete["object"] == {"id": note, "type": "Tombstone"}
+        assert update["type"] == "Update" and update["object"]["id"] == alice
+        assert update["object"]["name"] == "Alice Hoarau"
+        assert all(r.verified and r.path == "/inbox" for r in peer.received)
+    finally:
+        peer.stop()
