@@ -28,14 +28,23 @@ Shapes in the public store (what the pages and queries may rely on):
 - A remote reply to a local post, comment, event or proposal (federation/handlers/
   remote_objects.py) is that cached Note graph plus what local comments carry, so that
   the thread queries find it like a local comment: `<note> a as:Note, cc:Post ;
-  as:inReplyTo <local post> ; as:context <thread root> ; as:attributedTo <remote actor> ;
-  dcterms:created <published> ; as:content "<p>sanitised</p>"`. The remote actor's own
-  graph gives the handle (`as:preferredUsername` + the host).
+  as:inReplyTo <parent> ; as:context <thread root> ; as:attributedTo <remote actor> ;
+  dcterms:creator <remote actor> ; dcterms:created <published> ;
+  as:content "<p>sanitised</p>"`. The root is the local post, event or proposal the
+  thread starts from (a reply to a remote reply inherits it). Only public Notes are
+  kept (to/cc/audience name the Public collection). The remote actor's own graph gives
+  the handle (`as:preferredUsername` + the host).
+- A public Note of a remote actor that someone here follows (or that mentions or
+  addresses a local actor) is cached as it comes, without thread links.
 - Remote likes, follows and attendance are stored exactly as local ones: a Like graph
   `{base}/likes/{hash}` (`as:actor` the remote actor), an Announce graph
   `{base}/shares/{hash}`, remote IRIs in `{thing}/followers` and `{event}/attendees`.
 - A remote Delete replaces the cached graph by a Tombstone (`as:formerType`,
   `as:deleted`), as a local Delete does.
+- Private, not in the public store: `inbound_activities` (ids of applied remote
+  activities: idempotence, and what an Undo naming only an id undoes), `remote_keys`
+  (federation/key_cache.py), `pending_follows` (local people's follows of remote actors
+  awaiting the remote Accept; federation/handlers/follows.py).
 """
 
 from __future__ import annotations
