@@ -48,6 +48,7 @@ class Peer:
         self.raw: dict[str, tuple[int, dict[str, str], bytes]] = {}  # path → answer as is
         self.received: list[dict[str, Any]] = []
         self.fetches: list[str] = []
+        self.fetch_requests: list[tuple[str, dict[str, str]]] = []  # (URL, headers) of GETs
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -140,6 +141,7 @@ class Peer:
             def do_GET(self) -> None:
                 path = self.path.split("#", 1)[0]
                 peer.fetches.append(path)
+                peer.fetch_requests.append((peer.origin + self.path, dict(self.headers)))
                 if path in peer.raw:
                     status, headers, data = peer.raw[path]
                     self.send_response(status)

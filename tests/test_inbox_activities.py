@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from federation.signatures import ResolvedKey, verify_request
 from tests.conftest import Server
 from tests.inbox_support import (
+    AP_JSON,
     AS,
     Peer,
     collection,
@@ -84,6 +86,20 @@ def test_a_signed_follow_adds_a_follower_and_queues_an_accept(
     again = peer.activity(name, "Follow", alice(local))
     accepted(peer.send(shared_inbox(local), again, format=format, algorithm=algorithm))
     assert collection(local, f"{alice(local)}/followers").count(peer.actor(name)) == 1
+
+
+def test_our_fetches_are_signed_by_the_instance_actor(local: Server, peer: Peer) -> None:
+    """Servers in "authorized fetch" mode answer only signed GETs: ours are signed by the
+    instance actor, whose key our server publishes."""
+    peer.add_actor("strict")
+    accepted(peer.send(shared_inbox(local), peer.activity("strict", "Follow", alice(local))))
+    url, headers = next((u, h) for u, h in peer.fetch_requests if u == peer.actor("strict"))
+    instance = requests.get(f"{local.base_url}/actor", headers={"Accept": AP_JSON},
+                            timeout=30).json()
+    verified = verify_request("GET", url, headers, None,
+                              lambda key_id: ResolvedKey(instance["publicKey"]["publicKeyPem"],
+                                                         instance["id"]))
+    assert verified.key_id == instance["publicKey"]["id"] == f"{local.base_url}/actor#main-key"
 
 
 def test_undo_of_a_follow_and_replays_applied_once(local: Server, peer: Peer) -> None:
