@@ -26,7 +26,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from federation.activities import Activity, ActivityHandler
@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS inbound_activities (
     object TEXT,
     received TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS inbound_activities_received ON inbound_activities (received);
 """
+KEEP_SEEN = timedelta(days=30)
 Enqueue = Callable[[str, dict[str, Any], str], None]
 
 
@@ -148,10 +150,17 @@ class Inbound:
         return (row[0], row[1], row[2]) if row is not None else None
 
     def _record(self, activity_id: str, kind: str, actor: str, obj: str | None) -> None:
+        """Remembers an applied activity; now and then forgets those older than
+        KEEP_SEEN (senders retry for days, not months)."""
+        now = datetime.now(UTC)
         db = self.private.connection()
         with db:
-            db.execute("INSERT OR IGNORE INTO inbound_activities VALUES (?, ?, ?, ?, ?)",
-                       (activity_id, kind, actor, obj, datetime.now(UTC).isoformat()))
+            cursor = db.execute("INSERT OR IGNORE INTO inbound_activities "
+                                "VALUES (?, ?, ?, ?, ?)",
+                                (activity_id, kind, actor, obj, now.isoformat()))
+            if cursor.lastrowid and cursor.lastrowid % 1000 == 0:
+                db.execute("DELETE FROM inbound_activities WHERE received < ?",
+                           ((now - KEEP_SEEN).isoformat(),))
 
     def own_object(self, document: dict[str, Any], actor: str) -> dict[str, Any]:
         """The activity's object as a document: embedded (when on the actor's host,
