@@ -658,3 +658,18 @@ def test_put_with_stale_etag(site) -> None:
             "changed", "If-Match")
     assert dump(site) == before
     assert "Fête des voisins 2026" in site.client.get(iri).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/persons/%00", "/persons/a%0Ab", "/persons/a%20b",
+                                  "/persons/%7F/followers", "/territories/%22x%22",
+                                  "/events/%3Cscript%3E"])
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle", "application/activity+json"])
+def test_addresses_no_iri_can_hold(site, path: str, accept: str) -> None:
+    """Control characters, spaces and the characters IRIs forbid: 404, never a 500."""
+    before = dump(site)
+    response = site.client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404, response.data[:200]
+    put = site.client.put(path, data=EVENT_TTL, headers={
+        "Content-Type": "text/turtle", "Authorization": f"Bearer {site.tokens['alice']}"})
+    assert put.status_code == 404
+    assert dump(site) == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +21,7 @@ from web.stores import open_public_store
 from web.ui import register_ui
 
 CONTAINERS = (*CLASS_BY_CONTAINER, "territories")
+_NOT_IN_IRIS = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')
 
 
 def create_app(
@@ -48,6 +51,15 @@ def _register(app: Flask) -> None:
 
     for module in (activitypub, home, vocabulary, wellknown, sparql, ldp, inbox):
         app.register_blueprint(module.bp)
+
+    @app.before_request
+    def _refuse_paths_no_iri_can_hold() -> Response | None:
+        """Every resource's IRI is its URL: a path with control characters, spaces or
+        the characters IRIs forbid names nothing here (and must not reach the store)."""
+        if _NOT_IN_IRIS.search(request.path):
+            return problem(404, "nothing has this address: it holds characters that no "
+                           "resource address can hold")
+        return None
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
