@@ -27,6 +27,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,8 +87,17 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data_dir: Path = tmp_path_factory.mktemp("interop-federation") / "data"
     data_dir.mkdir()
-    with FedifyPeer() as peer:
+    peer = FedifyPeer()
+    with ThreadPoolExecutor(1) as pool:  # Fedify's key generation while our server starts
+        starting = pool.submit(peer.start)
         server = start_server(data_dir, env=ENV)
+        try:
+            starting.result(timeout=90)
+        except BaseException:
+            stop_server(server)
+            peer.close()
+            raise
+    with peer:
         try:
             server.cli("import-territories")
             for handle in ("alice", "bob"):
@@ -264,6 +274,15 @@ def content_of(obj: dict) -> str:
 
 
 # --- shared steps -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def far(world: World) -> Iterator[FedifyPeer]:
+    """A second Fedify server, following alice."""
+    with FedifyPeer() as running:
+        running.follow(world.person("alice"))
+        running.wait_for_following(world.person("alice"), timeout=WAIT)
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -538,6 +557,56 @@ def test_we_verify_fedify_signatures_in_both_formats(world: World, spec: str) ->
              lambda: text in page_of(post))
 
 
+def test_our_signed_fetches_pass_fedify_secure_mode(world: World) -> None:
+    """Fedify in secure mode (Mastodon's authorized fetch) serves its outbox only to signed
+    GETs: looking its account up here still shows its posts, because our GETs are signed
+    by the instance actor and Fedify verifies them."""
+    peer = world.peer
+    text = f"Réservé aux requêtes signées {uuid.uuid4().hex[:6]}"
+    peer.publish(f"<p>{text}</p>")
+    outbox = f"{peer.actor_url}/outbox"
+    peer.secure(True)
+    try:
+        assert requests.get(outbox, headers={"Accept": AP_JSON}, timeout=10).status_code == 401
+        world.server.cli("token", "create", "dave", "--create")
+        session = session_of(world, "dave")
+        profile = session.get(f"{world.base}/fediverse/lookup", timeout=30,
+                              params={"q": f"@{world.peer_handle}"})
+        assert profile.status_code == 200, (profile.status_code, profile.text[:1000])
+        assert text in profile.text, "the posts of the outbox (signed GET) are not shown"
+        fetched = [f for f in peer.fetches() if f["path"] == "/users/peer/outbox"]
+        assert fetched and fetched[-1]["status"] == 200, fetched
+        assert fetched[-1]["verification"] == {"verified": True,
+                                               "keyId": f"{world.base}/actor#main-key"}
+    finally:
+        peer.secure(False)
+
+
+def test_authorized_fetch_mode_lets_fedify_in_with_signed_gets(
+        world: World, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Our authorized-fetch mode: Fedify reads actors unsigned, collections only with its
+    signed GETs (which we verify)."""
+    data_dir: Path = tmp_path_factory.mktemp("interop-authorized") / "data"
+    data_dir.mkdir()
+    server = start_server(data_dir, env={**ENV, "COMMUNECTER_AUTHORIZED_FETCH": "1"})
+    try:
+        server.cli("token", "create", "alice", "--create")
+        alice = f"{server.base_url}/persons/alice"
+        peer = world.peer
+        actor = peer.lookup(alice)
+        assert actor["found"] and actor["type"] == "Person", actor
+        outbox = actor["json"]["outbox"]
+        plain = requests.get(outbox, headers={"Accept": AP_JSON}, timeout=10)
+        assert plain.status_code == 401, (plain.status_code, plain.text[:300])
+        assert not peer.collection(outbox)["found"]
+        signed = peer.collection(outbox, signed=True)
+        assert signed["found"] and signed["type"] == "OrderedCollection", signed
+        followers = peer.collection(actor["json"]["followers"], signed=True)
+        assert followers["found"], followers
+    finally:
+        stop_server(server)
+
+
 def test_an_unsigned_delivery_is_refused_and_nothing_shows(world: World) -> None:
     alice = world.person("alice")
     post = post_on_wall(world, "alice", alice, f"Pas de signature {uuid.uuid4().hex[:6]}")
@@ -636,60 +705,51 @@ def test_a_deleted_post_reaches_fedify_as_a_delete(world: World, alice_followed)
 
 
 def test_a_reply_from_fedify_is_forwarded_to_another_fedify_following_the_thread(
-        world: World) -> None:
+        world: World, far: FedifyPeer) -> None:
     """A second Fedify server follows alice; the first replies to alice's post: our
     server forwards the reply as it came (Fedify's Object Integrity Proof inside) to the
     thread's followers, and the second Fedify accepts it as the first one's."""
     alice = world.person("alice")
-    with FedifyPeer() as far:
-        far.follow(alice)
-        far.wait_for_following(alice, timeout=WAIT)
-        post = post_on_wall(world, "alice", alice, f"Qui a vu le chat ? {uuid.uuid4().hex[:6]}")
-        text = f"Il est chez moi {uuid.uuid4().hex[:6]}"
-        reply = world.peer.reply(post, f"<p>{text}</p>", recipient=alice)
-        deadline = time.monotonic() + WAIT
-        forwarded = None
-        while forwarded is None and time.monotonic() < deadline:
-            forwarded = next((a for a in far.activities() if a["id"] == reply["id"]), None)
-            time.sleep(0.2)
-        assert forwarded is not None, (f"the reply was not forwarded to the other Fedify: "
-                                       f"{far.inbox()}")
-        assert forwarded["actor"] == world.peer.actor_url
-        assert text in content_of(raw_object(forwarded))
+    post = post_on_wall(world, "alice", alice, f"Qui a vu le chat ? {uuid.uuid4().hex[:6]}")
+    text = f"Il est chez moi {uuid.uuid4().hex[:6]}"
+    reply = world.peer.reply(post, f"<p>{text}</p>", recipient=alice)
+    forwarded = wait_for("the reply was forwarded to the other Fedify", lambda: next(
+        (a for a in far.activities() if a["id"] == reply["id"]), None),
+        detail=far.inbox)
+    assert forwarded["actor"] == world.peer.actor_url
+    assert text in content_of(raw_object(forwarded))
 
 
-def test_a_rejected_domain_is_cut_off_both_ways(world: World, alice_followed) -> None:
+def test_a_rejected_domain_is_cut_off_both_ways(world: World, alice_followed,
+                                                far: FedifyPeer) -> None:
     """An administrator rejects a second Fedify's domain (host and port): its signed
     reply is refused with a 4xx and never shows; alice's next post does not go there."""
     alice = world.person("alice")
     world.server.cli("token", "create", "modo", "--create")
     admin = session_of(world, "modo", admin=True)
-    with FedifyPeer() as far:
-        far.follow(alice)
-        far.wait_for_following(alice, timeout=WAIT)
-        host = f"127.0.0.1:{far.port}"
-        page = f"{world.base}/moderation/domains"
-        done = admin.post(page, allow_redirects=False, timeout=10, data={
-            "host": host, "policy": "reject", "reason": "tests",
-            "csrf_token": csrf_of(admin, page)})
-        assert done.status_code == 303, (done.status_code, done.text[:500])
-        try:
-            post = post_on_wall(world, "alice", alice, f"Pas pour eux {uuid.uuid4().hex[:6]}")
-            text = f"Réponse d'un domaine rejeté {uuid.uuid4().hex[:6]}"
-            answer = far.send(get_as2(alice)["inbox"], {
-                "type": "Create", "to": [PUBLIC], "cc": [alice],
-                "object": {"type": "Note", "content": text, "inReplyTo": post,
-                           "to": [PUBLIC], "cc": [alice]}}, spec=CAVAGE)
-            assert 400 <= answer["status"] < 500, answer
-            # the main peer, which follows alice too, gets the post: the far one does not
-            delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
-                      "the post reached the peer that is not rejected")
-            time.sleep(2)
-            assert all(a["object"] != post for a in far.activities()), far.activities()
-            assert text not in page_of(post)
-        finally:
-            admin.post(f"{page}/remove", timeout=10, data={
-                "host": host, "csrf_token": csrf_of(admin, page)})
+    host = f"127.0.0.1:{far.port}"
+    page = f"{world.base}/moderation/domains"
+    done = admin.post(page, allow_redirects=False, timeout=10, data={
+        "host": host, "policy": "reject", "reason": "tests",
+        "csrf_token": csrf_of(admin, page)})
+    assert done.status_code == 303, (done.status_code, done.text[:500])
+    try:
+        post = post_on_wall(world, "alice", alice, f"Pas pour eux {uuid.uuid4().hex[:6]}")
+        text = f"Réponse d'un domaine rejeté {uuid.uuid4().hex[:6]}"
+        answer = far.send(get_as2(alice)["inbox"], {
+            "type": "Create", "to": [PUBLIC], "cc": [alice],
+            "object": {"type": "Note", "content": text, "inReplyTo": post,
+                       "to": [PUBLIC], "cc": [alice]}}, spec=CAVAGE)
+        assert 400 <= answer["status"] < 500, answer
+        # the main peer, which follows alice too, gets the post: the far one does not
+        delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
+                  "the post reached the peer that is not rejected")
+        time.sleep(2)
+        assert all(a["object"] != post for a in far.activities()), far.activities()
+        assert text not in page_of(post)
+    finally:
+        admin.post(f"{page}/remove", timeout=10, data={
+            "host": host, "csrf_token": csrf_of(admin, page)})
 
 
 def test_a_personal_block_is_told_to_fedify(world: World) -> None:

@@ -246,15 +246,27 @@ class FedifyPeer:
         return self._control("POST", "delete", _without_none(
             {"note": note, "recipient": recipient, "to": to}))
 
-    def lookup(self, iri: str) -> dict:
+    def lookup(self, iri: str, signed: bool = False) -> dict:
         """What Fedify makes of a document: {"found", "type" (Fedify's class), "json",
-        "publicKeys" (for actors: [{"id", "owner"}])}."""
-        return self._control("POST", "lookup", {"iri": iri})
+        "publicKeys" (for actors: [{"id", "owner"}])}; `signed`: fetched with a GET signed
+        by the peer (Fedify's authenticated document loader)."""
+        return self._control("POST", "lookup", {"iri": iri, "signed": signed})
 
-    def collection(self, iri: str, limit: int = 200) -> dict:
+    def fetches(self) -> list[dict]:
+        """Every GET of the peer's documents below its actor (objects, outbox, collections):
+        {"path", "format" (signature format or None), "verification", "status"}."""
+        return self._control("GET", "fetches")
+
+    def secure(self, on: bool = True) -> None:
+        """Secure mode (Mastodon's authorized fetch): the peer serves its objects and outbox
+        only to signed GETs whose key Fedify can fetch; its actor stays public."""
+        self._control("POST", "secure", {"on": on})
+
+    def collection(self, iri: str, limit: int = 200, signed: bool = False) -> dict:
         """A collection as Fedify walks it: {"found", "type", "totalItems", "items"}, each
         item {"id", "type" (Fedify's class), "object" (its object's id, for activities)}."""
-        return self._control("POST", "collection", {"iri": iri, "limit": limit})
+        return self._control("POST", "collection", {"iri": iri, "limit": limit,
+                                                    "signed": signed})
 
     def wait_for_activity(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout

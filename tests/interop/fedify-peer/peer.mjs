@@ -66,7 +66,17 @@ const state = {
   objects: new Map(), // id -> JSON of every object and activity the peer made
   raw: new Map(), // activity id -> the JSON that reached an inbox
   refuse: new Set(), // signature formats the inboxes answer 401 to (before Fedify)
+  fetches: [], // every GET of the peer's documents: signature format, verdict, status
+  secure: false, // "secure mode": objects and the outbox only for signed GETs
 };
+
+/** In secure mode (as Mastodon's), objects and the outbox are served only to requests
+ * signed by a key whose owner Fedify can fetch; the actor stays public. */
+async function authorized(ctx) {
+  if (!state.secure) return true;
+  const owner = await ctx.getSignedKeyOwner({ documentLoader });
+  return owner != null;
+}
 
 const keys = {
   rsa: await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
@@ -164,7 +174,7 @@ federation.setOutboxDispatcher(
     }
     return { items };
   },
-);
+).authorize((ctx) => authorized(ctx));
 
 // Everything the peer made is dereferenceable at its id (Fedify's object dispatchers).
 const KINDS = {
@@ -189,7 +199,7 @@ for (const [kind, cls] of Object.entries(KINDS)) {
       const json = state.objects.get(ctx.getObjectUri(cls, values).href);
       return json == null ? null : await cls.fromJsonLd(json, ctx);
     },
-  );
+  ).authorize((ctx) => authorized(ctx));
 }
 
 federation.setNodeInfoDispatcher("/nodeinfo/2.1", async () => ({
@@ -622,11 +632,24 @@ async function controlUpdateOrDelete(kind, payload) {
   return { sent: true, id: json.id };
 }
 
-// POST /_control/lookup {iri}: what Fedify makes of one of our documents (its class
-// and its own JSON-LD of it), fetched and parsed as Fedify does for any remote object.
+/** Fedify's loader for look-ups: signed with the peer's key when `signed` (Fedify's
+ * authenticated document loader), else plain. */
+async function loaderFor(ctx, signed) {
+  return signed ? await ctx.getDocumentLoader({ identifier: IDENTIFIER }) : documentLoader;
+}
+
+// POST /_control/lookup {iri, signed?}: what Fedify makes of one of our documents (its
+// class and its own JSON-LD of it), fetched and parsed as Fedify does for any remote
+// object; `signed`: with a signed GET (for servers in authorized-fetch mode).
 async function controlLookup(payload) {
   const ctx = context();
-  const found = await ctx.lookupObject(payload.iri, { documentLoader });
+  const loader = await loaderFor(ctx, payload.signed);
+  let found;
+  try {
+    found = await ctx.lookupObject(payload.iri, { documentLoader: loader });
+  } catch (error) {
+    return { found: false, error: String(error) };
+  }
   if (found == null) return { found: false };
   const result = {
     found: true,
@@ -635,24 +658,31 @@ async function controlLookup(payload) {
   };
   if (typeof found.getPublicKeys === "function") {
     result.publicKeys = [];
-    for await (const key of found.getPublicKeys({ documentLoader })) {
+    for await (const key of found.getPublicKeys({ documentLoader: loader })) {
       result.publicKeys.push({ id: key.id?.href ?? null, owner: key.ownerId?.href ?? null });
     }
   }
   return result;
 }
 
-// POST /_control/collection {iri, limit?}: the items of one of our collections as
-// Fedify walks it (first page, next pages).
+// POST /_control/collection {iri, limit?, signed?}: the items of one of our collections
+// as Fedify walks it (first page, next pages).
 async function controlCollection(payload) {
   const ctx = context();
-  const found = await ctx.lookupObject(payload.iri, { documentLoader });
+  const loader = await loaderFor(ctx, payload.signed);
+  let found;
+  try {
+    found = await ctx.lookupObject(payload.iri, { documentLoader: loader });
+  } catch (error) {
+    return { found: false, error: String(error) };
+  }
   if (!(found instanceof Collection)) {
     return { found: false, type: found?.constructor?.name ?? null };
   }
   const items = [];
   const limit = payload.limit ?? 200;
-  for await (const item of ctx.traverseCollection(found, { documentLoader })) {
+  const walk = ctx.traverseCollection(found, { documentLoader: loader });
+  for await (const item of walk) {
     items.push({
       id: item.id?.href ?? item.href?.href ?? null,
       type: item.constructor.name,
@@ -735,6 +765,8 @@ async function handleControl(req, res, path, body) {
           requests: state.requests,
           errors: state.errors,
         });
+      case "fetches":
+        return json(res, 200, state.fetches);
       case "actor":
         return json(res, 200, actorInfo());
       case "followers":
@@ -758,6 +790,8 @@ async function handleControl(req, res, path, body) {
   }
   if (req.method === "POST" && name === "reset") {
     state.refuse.clear();
+    state.secure = false;
+    state.fetches.length = 0;
     state.activities.length = 0;
     state.requests.length = 0;
     state.errors.length = 0;
@@ -771,6 +805,10 @@ async function handleControl(req, res, path, body) {
     payload = JSON.parse(body.toString("utf8") || "{}");
   } catch {
     return json(res, 400, { error: "invalid JSON" });
+  }
+  if (req.method === "POST" && name === "secure") {
+    state.secure = Boolean(payload.on);
+    return json(res, 200, { secure: state.secure });
   }
   if (req.method === "POST" && name === "refuse") {
     // {formats: ["rfc9421" | "draft-cavage-http-signatures-12", …]}: the inboxes answer
@@ -788,6 +826,39 @@ async function handleControl(req, res, path, body) {
     note(`control ${name}`, error);
     return json(res, 502, { error: String(error?.stack ?? error) });
   }
+}
+
+/** Fedify's own verdict on a request's signature. */
+async function verdict(request) {
+  try {
+    const result = await verifyRequestDetailed(request.clone(), {
+      documentLoader,
+    });
+    return result.verified
+      ? { verified: true, keyId: result.key.id?.href ?? null }
+      : {
+        verified: false,
+        reason: result.reason.type,
+        keyId: result.reason.keyId?.href ?? null,
+      };
+  } catch (error) {
+    return { verified: false, reason: String(error) };
+  }
+}
+
+/** Logs a GET of the peer's documents (not of the actor: Fedify's key fetches would
+ * drown the log): signature format, Fedify's verdict, status. */
+async function recordFetch(request, path) {
+  const signed = signatureFormat(request.headers);
+  const entry = {
+    path,
+    format: signed,
+    verification: signed ? await verdict(request) : null,
+    status: null,
+    at: new Date().toISOString(),
+  };
+  state.fetches.push(entry);
+  return entry;
 }
 
 /** Logs a request to an inbox: format, Fedify's verdict on the signature, raw JSON. */
@@ -839,9 +910,11 @@ const server = createServer(async (req, res) => {
     const request = toRequest(req, body);
     const isInboxPost =
       req.method === "POST" && (path === "/inbox" || path.endsWith("/inbox"));
+    const isFetch = req.method === "GET" && path.startsWith(`/users/${IDENTIFIER}/`);
     const entry = isInboxPost
       ? await recordInboxRequest(request, path, body)
       : null;
+    const fetched = isFetch ? await recordFetch(request, path) : null;
     if (entry != null && state.refuse.has(entry.format)) {
       entry.status = 401;
       entry.refused = true;
@@ -849,6 +922,7 @@ const server = createServer(async (req, res) => {
     }
     const response = await federation.fetch(request, { contextData: undefined });
     if (entry != null) entry.status = response.status;
+    if (fetched != null) fetched.status = response.status;
     await writeResponse(res, response);
   } catch (error) {
     console.error(error);
