@@ -101,12 +101,13 @@ class NewDelivery:
     body: bytes
 
     @classmethod
-    def of(cls, inbox: str, activity: dict, signer: str) -> NewDelivery:
+    def of(cls, inbox: str, activity: dict, signer: str,
+           body: bytes | None = None) -> NewDelivery:
         activity_id = activity.get("id")
         if not isinstance(activity_id, str) or not activity_id:
             raise ValueError("an activity is delivered only with its id")
         return cls(delivery_key(activity_id, inbox), activity_id, inbox, host_of(inbox),
-                   signer, canonical_json(activity))
+                   signer, body if body is not None else canonical_json(activity))
 
 
 class DeliveryQueue(ABC):
@@ -123,7 +124,14 @@ class DeliveryQueue(ABC):
     def enqueue_many(self, items: Iterable[tuple[str, dict, str]],
                      now: float | None = None) -> int:
         """Queues many at once (a fan-out); returns how many were new."""
-        return self._insert([NewDelivery.of(*item) for item in items], now)
+        bodies: dict[int, bytes] = {}  # a fan-out repeats one activity for every inbox
+        found = []
+        for inbox, activity, signer in items:
+            body = bodies.get(id(activity))
+            if body is None:
+                body = bodies[id(activity)] = canonical_json(activity)
+            found.append(NewDelivery.of(inbox, activity, signer, body))
+        return self._insert(found, now)
 
     @abstractmethod
     def _insert(self, items: list[NewDelivery], now: float | None) -> int: ...

@@ -164,8 +164,8 @@ class SqliteDeliveryQueue(DeliveryQueue):
         """How many items each host has in flight, and which hosts are paused (both read
         through small indexes: in-flight items and paused hosts are few)."""
         busy = dict(db.execute(
-            "SELECT host, COUNT(*) FROM deliveries WHERE state = 'pending' AND "
-            "claimed_until > ? GROUP BY host", (now,)).fetchall())
+            "SELECT host, COUNT(*) FROM deliveries INDEXED BY deliveries_in_flight "
+            "WHERE state = 'pending' AND claimed_until > ? GROUP BY host", (now,)).fetchall())
         paused = dict(db.execute(
             "SELECT host, paused_until FROM delivery_hosts WHERE paused_until > ?",
             (now,)).fetchall())
