@@ -117,6 +117,8 @@ def _create(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     obj = inbound.own_object(document, actor)
     if not (set(types_of(obj)) & NOTE_TYPES):
         return f"ignored: a Create of {first_type(obj)}"
+    if _looks_like_a_vote(inbound, obj):
+        return _vote(inbound, document, obj, actor)
     if not is_public(document.get("_audience")) and not is_public(
             [*ids_of(obj.get("to")), *ids_of(obj.get("cc")), *ids_of(obj.get("audience"))]):
         return "ignored: not public (only public notes are kept)"
@@ -125,6 +127,38 @@ def _create(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     inbound.apply("Create", actor, id_of(obj) or "",
                   graph=_graph(inbound, obj, document.get("@context")))
     _forward_reply(inbound, document, obj, actor)
+    return "applied"
+
+
+def _looks_like_a_vote(inbound: Inbound, obj: dict[str, Any]) -> bool:
+    return ("content" not in obj and isinstance(obj.get("name"), str)
+            and inbound.is_local(id_of(obj.get("inReplyTo"))))
+
+
+def _vote(inbound: Inbound, document: dict[str, Any], obj: dict[str, Any],
+          actor: str) -> str:
+    """A poll vote (Mastodon's shape): kept whoever it is addressed to (the poll's author,
+    as Mastodon does), then the proposal's author tells its followers the new counts
+    (Update of the Question), as Mastodon does."""
+    from federation.handlers.remote_objects import is_vote
+    from federation.handlers.social import author_of
+    from federation.resources import graph_from_ntriples
+
+    graph = _graph(inbound, obj, document.get("@context"))
+    iri, proposal = id_of(obj) or "", id_of(obj.get("inReplyTo")) or ""
+    if not is_vote(inbound.handler, graph, iri):
+        return "ignored: a nameless answer to something that is not a proposal"
+    inbound.apply("Create", actor, iri, graph=graph)
+    found = inbound.handler.store.graph(proposal)
+    author = author_of(graph_from_ntriples(found), proposal) if found else None
+    if author and inbound.is_local(author):
+        try:
+            from federation.activities import Activity, Outcome
+            from federation.outbound import fan_out
+        except ImportError:  # pragma: no cover (the outbound side lands alongside)
+            return "applied"
+        fan_out(inbound.handler, Activity("Update", author, proposal),
+                Outcome(proposal, None))
     return "applied"
 
 

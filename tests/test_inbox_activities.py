@@ -8,6 +8,7 @@ reports, updates and deletions, in both signature formats.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -18,8 +19,10 @@ from tests.conftest import Server
 from tests.inbox_support import (
     AP_JSON,
     AS,
+    TURTLE_PREFIXES,
     Peer,
     collection,
+    create,
     graph_exists,
     new_event,
     new_post,
@@ -268,3 +271,30 @@ def test_replies_are_forwarded_to_the_followers_of_the_thread(local: Server,
             local, "Create", f"{peer.origin}/inbox", peer=peer)]
     finally:
         far.close()
+
+
+def test_poll_votes_count_and_stay_out_of_the_thread(local: Server, peer: Peer) -> None:
+    """A vote as Mastodon sends it (Create{Note{name, inReplyTo}} to the poll's author
+    only) counts in the Question's figures; it is not a comment; other names are refused."""
+    proposal = create(local, "proposals", TURTLE_PREFIXES + (
+        '<> a cc:Proposal ; as:name "Un marché le dimanche ?" ; as:content "Votez." ; '
+        'cc:option "Oui", "Non" ; as:endTime "2030-01-01T00:00:00Z"^^xsd:dateTime ; '
+        f"cc:territory <{local.base_url}/territories/97411> ."), "marche-dimanche")
+    def vote(voter: str, choice: str) -> dict:
+        return {"id": f"{peer.actor(voter)}/votes/{uuid.uuid4().hex[:8]}", "type": "Note",
+                "name": choice, "inReplyTo": proposal, "attributedTo": peer.actor(voter),
+                "to": [alice(local)]}
+
+    for name, choice in (("amy", "Oui"), ("mallory", "Non")):
+        assert accepted(peer.send(shared_inbox(local), peer.activity(
+            name, "Create", vote(name, choice), to=[alice(local)]))) == "applied"
+    question = requests.get(proposal, headers={"Accept": AP_JSON}, timeout=30).json()
+    assert question["votersCount"] == 2
+    assert {o["name"]: o["replies"]["totalItems"] for o in question["oneOf"]} == {
+        "Oui": 1, "Non": 1}
+    bogus = vote("amy", "Peut-être")
+    refused = peer.send(shared_inbox(local), peer.activity("amy", "Create", bogus))
+    assert refused.status_code == 422
+    assert not graph_exists(local, bogus["id"])
+    page = requests.get(proposal, headers={"Accept": "text/html"}, timeout=30).text
+    assert "Peut-être" not in page

@@ -11,6 +11,10 @@ the rules are here, once:
   thread with the shape of a local comment (see federation/remote.py): cc:Post,
   as:context the thread's root, dcterms:creator and dcterms:created; the rules
   registered for posts (blocks, the thread's existence) run as for local comments.
+* A vote as Mastodon sends one (a Note answering a local proposal, named after one of
+  its options, without content) is kept as it comes, without thread links: the
+  proposal's counts read it (store/queries/ap_proposal_votes.rq). Votes on a closed
+  proposal, or for no option of it, are refused.
 * Anything else is cached as it comes (a followed actor's post).
 * Update replaces the cached graph (keeping the thread links); only the object's actor
   may do it, and only on an object already cached. An actor updating itself refreshes
@@ -87,6 +91,33 @@ def thread_root(handler: ActivityHandler, parent: str) -> str | None:
     return None
 
 
+def is_vote(handler: ActivityHandler, graph: Graph, iri: str) -> bool:
+    """A Note named, without content, answering a local proposal: a poll vote."""
+    subject = URIRef(iri)
+    parent = graph.value(subject, AS.inReplyTo)
+    if parent is None or not handler.is_local(str(parent)) or graph.value(
+            subject, AS.name) is None or graph.value(subject, AS.content) is not None:
+        return False
+    found = handler.store.graph(str(parent))
+    return found is not None and (
+        parent, RDF.type, CC.Proposal) in graph_from_ntriples(found)
+
+
+def _check_vote(handler: ActivityHandler, graph: Graph, iri: str, proposal: str,
+                now: datetime) -> None:
+    current = graph_from_ntriples(handler.store.graph(proposal) or "")
+    subject = URIRef(proposal)
+    if is_tombstone(current, subject):
+        raise refusal(Gone, "gone", f"{proposal} was deleted")
+    choice = str(graph.value(URIRef(iri), AS.name))
+    if choice not in {str(o) for o in current.objects(subject, CC.option)}:
+        raise refusal(Invalid, "no_such_option", f"{choice!r} is not an option of {proposal}")
+    end = current.value(subject, AS.endTime)
+    if isinstance(end, Literal) and isinstance(end.toPython(), datetime) and \
+            end.toPython() <= now:
+        raise refusal(Invalid, "poll_closed", "this proposal's vote is closed")
+
+
 def _published(graph: Graph, subject: URIRef, now: datetime) -> Literal:
     value = graph.value(subject, AS.published)
     if isinstance(value, Literal) and value.datatype == XSD.dateTime:
@@ -108,7 +139,11 @@ def create(handler: ActivityHandler, activity: Activity, now: datetime) -> Outco
             raise refusal(Gone, "gone", f"{activity.object} was deleted")
         return Outcome(activity.object, None)  # already here: a Create arrives once
     parent = graph.value(subject, AS.inReplyTo)
-    root = thread_root(handler, str(parent)) if parent is not None else None
+    if parent is not None and is_vote(handler, graph, activity.object):
+        _check_vote(handler, graph, activity.object, str(parent), now)
+        root = None
+    else:
+        root = thread_root(handler, str(parent)) if parent is not None else None
     if root is not None:
         graph.add((subject, RDF.type, CC.Post))
         graph.set((subject, AS.context, URIRef(root)))
