@@ -37,6 +37,7 @@ import requests
 
 from tests.conftest import Server, start_server, stop_server
 from tests.interop.fedify import CAVAGE, RFC9421, FedifyPeer, node_available, webfinger
+from tests.posts_support import assert_page_harmless
 
 pytestmark = pytest.mark.skipif(not node_available(), reason="needs node and npm")
 
@@ -266,6 +267,10 @@ def assert_verified_by_fedify(world: World, activity: dict) -> dict:
     return accepted[-1]
 
 
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def content_of(obj: dict) -> str:
     content = obj.get("content") or ""
     if not content and isinstance(obj.get("contentMap"), dict):
@@ -333,7 +338,7 @@ def test_fedify_follows_an_organization_found_by_webfinger(world: World, org_fol
 
 def test_a_post_reaches_fedify_as_a_signed_create_note(world: World, alice_followed) -> None:
     text = f"Nettoyage du Barachois samedi, venez nombreux ! {uuid.uuid4().hex[:6]}"
-    post = post_on_wall(world, "alice", world.person("alice"), text)
+    post = post_on_wall(world, "alice", world.person("alice"), f"{text} #Environnement @bob")
     create = delivered(world, lambda a: a["type"] == "Create" and a["object"] == post,
                        f"Fedify accepted a Create of {post}")
     assert create["actor"] == world.person("alice")
@@ -344,10 +349,21 @@ def test_a_post_reaches_fedify_as_a_signed_create_note(world: World, alice_follo
     audience = [*(note.get("to") or []), *(note.get("cc") or [])]
     assert PUBLIC in audience, note
     assert_verified_by_fedify(world, create)
+    # the theme as a Hashtag, the local mention as a Mention (Fedify's vocabulary too)
+    tags = note.get("tag") or []
+    tags = tags if isinstance(tags, list) else [tags]
+    kinds = {(t.get("type"), (t.get("name") or "").lower()) for t in tags}
+    assert ("Hashtag", "#environnement") in kinds, tags
+    assert any(t.get("type") == "Mention" and t.get("href") == world.person("bob")
+               for t in tags), tags
+    parsed = create["json"]["object"] if isinstance(create["json"].get("object"), dict) \
+        else None
+    if parsed is not None:
+        assert any(t.get("type") == "Hashtag" for t in _as_list(parsed.get("tag"))), parsed
 
 
-def test_a_post_on_the_organization_wall_reaches_its_followers(world: World,
-                                                              org_followed) -> None:
+def test_a_post_on_the_organization_wall_reaches_its_followers(world: World, org_followed,
+                                                              alice_followed) -> None:
     """alice's post on the organization's wall is addressed to the organization's
     followers too (the organization, with one admin, is an Organization, not a group)."""
     text = f"Assemblée générale jeudi à la case {uuid.uuid4().hex[:6]}"
@@ -359,6 +375,10 @@ def test_a_post_on_the_organization_wall_reaches_its_followers(world: World,
     audience = [*(raw.get("to") or []), *(raw.get("cc") or [])]
     assert get_as2(world.org)["followers"] in audience, raw
     assert text.split(" à")[0] in html.unescape(content_of(raw_object(create)))
+    # Fedify follows alice and the organization: one POST, to its shared inbox
+    time.sleep(1)
+    paths = [r["path"] for r in requests_for(world, create["id"]) if not r.get("refused")]
+    assert paths == ["/inbox"], paths
 
 
 def test_a_project_announces_posts_on_its_wall_to_its_followers(world: World) -> None:
@@ -441,10 +461,13 @@ def test_replies_likes_and_shares_from_fedify_show_on_the_post_page(world: World
     before = page_of(post)
     assert likes_shown(before) == 0
     reply_text = f"Essayez l'atelier du Butor, de la part de Fedify {uuid.uuid4().hex[:6]}"
-    reply = peer.reply(post, f"<p>{reply_text}</p>", recipient=alice)
+    hostile = ('<script>alert("fedify")</script><img src=x onerror="alert(1)">'
+               '<a href="javascript:alert(2)">lien</a>')
+    reply = peer.reply(post, f"<p>{reply_text}</p>{hostile}", recipient=alice)
     page = wait_for("the reply shows in the post's thread",
                     lambda: (lambda text: text if reply_text in text else None)(page_of(post)))
     assert world.peer_handle in page, "the reply is not attributed to the remote handle"
+    assert_page_harmless(page)
     thread = get_as2(post)
     assert thread["id"] == post
     peer.like(post, recipient=alice)

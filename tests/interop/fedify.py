@@ -70,35 +70,54 @@ class FedifyPeer:
     """One running peer on 127.0.0.1:`port`."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+        self._fixed_port = port is not None
+        self._use_port(port or free_port())
+        self._process: subprocess.Popen | None = None
+        self._log_dir = tempfile.TemporaryDirectory(prefix="fedify-peer-")
+        self.log_path = Path(self._log_dir.name) / "peer.log"
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.actor_url = f"{self.base_url}/users/peer"
         self.inbox_url = f"{self.actor_url}/inbox"
         self.shared_inbox_url = f"{self.base_url}/inbox"
         self.key_id = f"{self.actor_url}#main-key"
-        self._process: subprocess.Popen | None = None
-        self._log_dir = tempfile.TemporaryDirectory(prefix="fedify-peer-")
-        self.log_path = Path(self._log_dir.name) / "peer.log"
 
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self, timeout: float = 60) -> FedifyPeer:
+        """Starts node and waits until *this* process listens (it prints "listening on"):
+        the port was free when chosen but node binds it only after generating its keys,
+        so another process may have taken it meanwhile; then, unless the port was given,
+        the peer starts again on another one."""
         ensure_installed()
+        for _attempt in range(1 if self._fixed_port else 4):
+            if self._start_once(timeout):
+                return self
+            self._use_port(free_port())
+        raise PeerUnavailable(f"the Fedify peer could not listen:\n{self.log()}")
+
+    def _start_once(self, timeout: float) -> bool:
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
             ["node", "peer.mjs", str(self.port)], cwd=PEER_DIR, stdout=log,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         log.close()
+        ready = f"listening on {self.base_url}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # RSA-4096 key generation takes seconds
             if self._process.poll() is not None:
+                if "EADDRINUSE" in self.log() and not self._fixed_port:
+                    return False
                 raise PeerUnavailable(f"the Fedify peer exited:\n{self.log()}")
-            try:
-                if requests.get(f"{self.base_url}/.well-known/nodeinfo", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                pass
+            if ready in self.log():
+                try:
+                    if requests.get(f"{self.base_url}/.well-known/nodeinfo", timeout=1).ok:
+                        return True
+                except requests.RequestException:
+                    pass
             time.sleep(0.2)
         self.stop()
         raise PeerUnavailable(f"the Fedify peer did not answer within {timeout} s:\n{self.log()}")
