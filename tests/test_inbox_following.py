@@ -121,3 +121,28 @@ def test_a_move_carries_the_followers_over(app, peer: Peer) -> None:
     assert following(app) == [old]
     deliver(app, peer, peer.activity("oldname", "Move", old, target=new))
     assert following(app) == [] and pending(app) == [new]
+
+
+def test_a_person_who_blocks_a_remote_account_hears_nothing_from_it(app, peer: Peer) -> None:
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDF
+
+    from federation import moderation
+    from federation.activities import Activity as Act
+    from ontology import AS, CC
+
+    site = app.site
+    post = f"{BASE}/posts/bloque"
+    graph = Graph()
+    graph.add((URIRef(post), RDF.type, CC.Post))
+    graph.add((URIRef(post), CC.wall, URIRef(ALICE)))
+    graph.add((URIRef(post), AS.attributedTo, URIRef(ALICE)))
+    graph.add((URIRef(post), AS.content, Literal("Bonjour")))
+    site.activities.apply(Act("Create", ALICE, post, graph))
+    moderation.block(site.private, ALICE, peer.actor("amy"))
+    reply = peer.note("amy", "<p>Coucou</p>", in_reply_to=post)
+    for activity in (peer.activity("amy", "Follow", ALICE), peer.activity("amy", "Like", post),
+                     peer.activity("amy", "Create", reply)):
+        assert refused(app, peer, activity) == 403
+    assert follows.followers_of(site.activities, ALICE) == []
+    assert site.store.graph(reply["id"]) is None
