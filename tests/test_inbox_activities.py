@@ -172,7 +172,8 @@ def test_likes_and_shares_are_counted_and_undone(local: Server, peer: Peer) -> N
     accepted(peer.send(shared_inbox(local), like))
     accepted(peer.send(shared_inbox(local), peer.activity("mallory", "Like", post),
                        format="rfc9421"))
-    accepted(peer.send(shared_inbox(local), share))
+    ld_json = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    accepted(peer.send(shared_inbox(local), share, content_type=ld_json))
     assert count(local, "Like", post) == 2
     assert count(local, "Announce", post) == 1
     accepted(peer.send(shared_inbox(local), peer.activity("amy", "Undo", like["id"])))
