@@ -356,3 +356,23 @@ def test_deleting_a_post_and_editing_a_profile_reach_the_followers(site: object)
         assert all(r.verified and r.path == "/inbox" for r in peer.received)
     finally:
         peer.stop()
+
+
+def test_every_text_of_the_delivery_view_has_an_english_translation() -> None:
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for path in sorted((root / "web/templates/deliveries").glob("*.html")):
+        for _, message, _, _ in extract_from_file("jinja2", path, options={"extensions": ""}):
+            found.add(message if isinstance(message, str) else message[0])
+    for _, message, _, _ in extract_from_file("python", root / "web/ui/deliveries.py",
+                                              keywords={"_": None}):
+        found.add(message if isinstance(message, str) else message[0])
+    translated: set[str] = set()
+    for catalog in (root / "web/translations/en/LC_MESSAGES").glob("*.po"):
+        with open(catalog, "rb") as handle:
+            translated |= {m.id if isinstance(m.id, str) else m.id[0]
+                           for m in read_po(handle, locale="en") if m.id and m.string}
+    assert found and not sorted(found - translated)
