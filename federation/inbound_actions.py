@@ -119,15 +119,20 @@ def _create(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
         return f"ignored: a Create of {first_type(obj)}"
     if _looks_like_a_vote(inbound, obj):
         return _vote(inbound, document, obj, actor)
-    if not is_public(document.get("_audience")) and not is_public(
-            [*ids_of(obj.get("to")), *ids_of(obj.get("cc")), *ids_of(obj.get("audience"))]):
+    if not is_public([*_addressed(document), *_addressed(obj)]):
         return "ignored: not public (only public notes are kept)"
-    if not _relevant(inbound, obj, actor):
+    if not _relevant(inbound, obj, actor, document.get("_audience") or []):
         return "ignored: about nothing here, from nobody followed here"
     inbound.apply("Create", actor, id_of(obj) or "",
                   graph=_graph(inbound, obj, document.get("@context")))
     _forward_reply(inbound, document, obj, actor)
     return "applied"
+
+
+def _addressed(holder: dict[str, Any]) -> list[str]:
+    """Whom a document is openly addressed to (to, cc, audience; bto/bcc are blind)."""
+    return [*ids_of(holder.get("to")), *ids_of(holder.get("cc")),
+            *ids_of(holder.get("audience"))]
 
 
 def _looks_like_a_vote(inbound: Inbound, obj: dict[str, Any]) -> bool:
@@ -186,14 +191,18 @@ def _forward_reply(inbound: Inbound, document: dict[str, Any], obj: dict[str, An
             inbound.enqueue(inbox, body, owner)
 
 
-def _relevant(inbound: Inbound, obj: dict[str, Any], actor: str) -> bool:
+def _relevant(inbound: Inbound, obj: dict[str, Any], actor: str,
+              audience: list[str]) -> bool:
+    """About something here: a reply in a local thread, a mention or an address (to, cc,
+    bto, bcc, audience) of a local actor, or from an actor someone here follows."""
     from federation.handlers.remote_objects import thread_root
 
     parent = id_of(obj.get("inReplyTo"))
     if parent and thread_root(inbound.handler, parent) is not None:
         return True
-    named = {*ids_of(obj.get("to")), *ids_of(obj.get("cc"))}
-    for tag in obj.get("tag") or [] if isinstance(obj.get("tag"), list) else [obj.get("tag")]:
+    named = {*audience, *_addressed(obj)}
+    tags = obj.get("tag")
+    for tag in tags if isinstance(tags, list) else [tags]:
         if isinstance(tag, dict) and isinstance(tag.get("href"), str):
             named.add(tag["href"])
     if any(inbound.is_local(name) for name in named):
