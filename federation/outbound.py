@@ -8,7 +8,8 @@ path are covered by the one write path. What goes out:
   GET serves it (federation.as2.object_document), in a Create or Update by its author,
   addressed as the object is (Public; the followers of the author and of the wall it is
   on; mentioned and replied-to actors). A Create on the wall of an organization that acts
-  as a group is also Announced by that organization to its followers (FEP-1b12).
+  as a group is also Announced by that organization to its followers (FEP-1b12); a vote
+  makes the poll's author send Update{Question} with the new counts.
 - Update of a local actor (a profile, an organization): Update{actor} by the actor itself.
 - Delete: a Tombstone, to the deleter's followers.
 - Like, Announce, Follow, Join, Leave and their Undo: to the owner of the object (when
@@ -131,7 +132,8 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
     author = _local_author(handler, body) or activity.actor
     if activity.type == "Create":
         created = {"@context": context, **create_activity(document, author)}
-        return [(created, author), *_group_announces(handler, body, author)]
+        return [(created, author), *_group_announces(handler, body, author),
+                *_poll_update(handler, body, private)]
     updated = {"@context": context, "id": activity_id("Update", author, body["id"], now),
                "type": "Update", "actor": author, "object": body, "published": _iso(now),
                "to": body.get("to") or [_public()], "cc": body.get("cc") or []}
@@ -169,6 +171,32 @@ def _group_announces(handler: ActivityHandler, body: dict[str, Any],
                 "published": body.get("published") or _iso(datetime.now(UTC)),
                 "to": [_public()], "cc": [f"{group}/followers"]}
     return [(announce, group)]
+
+
+def _poll_update(handler: ActivityHandler, body: dict[str, Any],
+                 private: PrivateStore | None) -> list[tuple[dict[str, Any], str]]:
+    """A vote (a Note named after an option, answering a Question): the poll's author
+    sends the Question again with its new counts, as Mastodon does, so that followers'
+    servers show the current results."""
+    from federation.as2 import activity_id, object_document
+
+    parent = body.get("inReplyTo")
+    if not isinstance(parent, str) or not body.get("name") or body.get("content"):
+        return []
+    if not _local(handler, parent):
+        return []
+    question = object_document(handler.store, handler.base_url, parent, private)
+    if question is None or "Question" not in _types(question):
+        return []
+    author = _local_author(handler, question)
+    if author is None:
+        return []
+    now = datetime.now(UTC)
+    inner = {k: v for k, v in question.items() if k != "@context"}
+    return [({"@context": question.get("@context"),
+              "id": activity_id("Update", author, parent, now), "type": "Update",
+              "actor": author, "object": inner, "published": _iso(now),
+              "to": inner.get("to") or [_public()], "cc": inner.get("cc") or []}, author)]
 
 
 def _deleted(handler: ActivityHandler, activity: Activity) -> list[tuple[dict[str, Any], str]]:

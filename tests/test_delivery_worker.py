@@ -376,3 +376,46 @@ def test_every_text_of_the_delivery_view_has_an_english_translation() -> None:
             translated |= {m.id if isinstance(m.id, str) else m.id[0]
                            for m in read_po(handle, locale="en") if m.id and m.string}
     assert found and not sorted(found - translated)
+
+
+def test_a_vote_updates_the_poll_at_the_followers(site: object) -> None:
+    """As Mastodon polls do: after a vote, the poll's author sends the Question again
+    with its new counts."""
+    from rdflib import Graph
+
+    from federation.activities import Activity
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    base = platform.base_url
+    alice, bob = f"{base}/persons/alice", f"{base}/persons/bob"
+    prefixes = ("@prefix cc: <https://w3id.org/communecter/ns#> . "
+                "@prefix as: <https://www.w3.org/ns/activitystreams#> . "
+                "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . ")
+
+    def create(actor: str, iri: str, turtle: str) -> None:
+        graph = Graph().parse(data=prefixes + turtle, format="turtle", publicID=iri)
+        platform.activities.apply(Activity("Create", actor, iri, graph))
+
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        follower = remote_follower(platform, peer, "fan", shared=True)
+        platform.activities.apply(Activity("Follow", follower, alice))
+        proposal = f"{base}/proposals/eclairage"
+        create(alice, proposal, f"""<> a cc:Proposal ; as:name "Éteindre à minuit" ;
+            as:content "Pour économiser l'énergie." ; cc:option "Pour", "Contre" ;
+            as:endTime "2030-01-01T00:00:00Z"^^xsd:dateTime ;
+            cc:territory <{base}/territories/97411> .""")
+        create(bob, f"{base}/proposals/vote-bob", f"""<> a cc:Vote ; cc:voteOn <{proposal}> ;
+            cc:choice "Pour" ; as:attributedTo <{bob}> .""")
+        assert deliver_now(site.app) == 2
+        created, updated = (r.activity for r in peer.received)
+        assert created["type"] == "Create" and created["object"]["type"] == "Question"
+        assert created["object"]["votersCount"] == 0
+        assert (updated["type"], updated["actor"]) == ("Update", alice)
+        assert updated["object"]["id"] == proposal and updated["object"]["votersCount"] == 1
+        assert all(r.verified for r in peer.received)
+    finally:
+        peer.stop()
