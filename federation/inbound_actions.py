@@ -31,9 +31,15 @@ NOTE_TYPES = {"Note", "Article", "Page", "Question", "Event", "Image", "Video", 
 
 
 def _follow(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
+    from federation.actors import actor_type
+
     thing = id_of(document.get("object"))
     if not inbound.is_local(thing):
         return "ignored: a Follow of something that is not here"
+    handler = inbound.handler
+    if actor_type(handler.store, handler.base_url, thing or "") is None:
+        return "ignored: only actors (people, organizations, projects, territories) " \
+               "are followed from other servers"
     result = "applied"
     try:
         inbound.apply("Follow", actor, thing or "")

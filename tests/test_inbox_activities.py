@@ -196,6 +196,9 @@ def test_remote_people_join_and_leave_events(local: Server, peer: Peer) -> None:
     assert join["id"] in [a["object"]["id"] for a in accepts]
     accepted(peer.send(shared_inbox(local), peer.activity("amy", "Leave", event)))
     assert peer.actor("amy") not in collection(local, f"{event}/attendees")
+    # Events are no actors: following one from another server means nothing here.
+    ignored = accepted(peer.send(shared_inbox(local), peer.activity("amy", "Follow", event)))
+    assert ignored.startswith("ignored") and collection(local, f"{event}/followers") == []
 
 
 def test_a_full_event_answers_reject(local: Server, peer: Peer) -> None:
