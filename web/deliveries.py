@@ -81,8 +81,10 @@ def start_worker(settings: Settings, private: PrivateStore,
     with _LOCK:
         worker = _WORKERS.get(key)
         if worker is None or not worker.is_alive():
+            data_dir = settings.data_dir
             worker = DeliveryWorker(queue, make_sender(settings, private, queue),
-                                    concurrency=threads(), poll=poll_seconds()).start()
+                                    concurrency=threads(), poll=poll_seconds(),
+                                    while_=data_dir.exists).start()
             _WORKERS[key] = worker
             atexit.register(worker.stop)
     return worker

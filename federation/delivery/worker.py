@@ -197,8 +197,12 @@ class DeliveryWorker:
     strand claimed items (held until their claims lapse, blocking their host's slots)."""
 
     def __init__(self, queue: DeliveryQueue, sender: Sender, concurrency: int = 8,
-                 poll: float = POLL_SECONDS, name: str = "communecter-delivery") -> None:
+                 poll: float = POLL_SECONDS, name: str = "communecter-delivery",
+                 while_: Callable[[], bool] | None = None) -> None:
+        """`while_` (optional): the worker ends by itself once it returns False (the
+        instance's data directory is gone, say)."""
         self.queue = queue
+        self.while_ = while_
         self.sender = sender
         self.concurrency = concurrency
         self.poll = poll
@@ -253,6 +257,11 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if self.while_ is not None and not self.while_():
+                self._stopping.set()
+                for _ in self._senders:
+                    self._handoff.put(None)
+                return
             try:
                 claimed = self._claim_some()
             except Exception as error:  # the worker must outlive hiccups of its backend
