@@ -862,3 +862,35 @@ def test_a_proposal_is_a_poll_for_fedify_and_its_votes_count(world: World,
 
     update = delivered(world, new_counts, "alice's followers got the Question's new counts")
     assert_verified_by_fedify(world, update)
+
+
+def test_fedify_renames_then_moves_and_its_followers_here_follow_the_new_account(
+        world: World, far: FedifyPeer) -> None:
+    """Last (the peer moves away): erin follows the Fedify account; its Update{Person}
+    renames it on its page here; then it moves to the second Fedify (which names it in
+    alsoKnownAs): erin now follows the new account."""
+    peer = world.peer
+    erin = world.person("erin")
+    world.server.cli("token", "create", "erin", "--create")
+    session = session_of(world, "erin")
+    lookup = session.get(f"{world.base}/fediverse/lookup", params={"q": f"@{world.peer_handle}"},
+                         timeout=30)
+    assert lookup.status_code == 200, (lookup.status_code, lookup.text[:500])
+    token = csrf_of(session, lookup.url)
+    followed = session.post(f"{world.base}/fediverse/follow", timeout=30, allow_redirects=False,
+                            data={"iri": peer.actor_url, "csrf_token": token})
+    assert followed.status_code in (302, 303), (followed.status_code, followed.text[:500])
+    wait_for("Fedify lists erin among its followers", lambda: erin in peer.followers())
+    wait_for("erin's following lists the Fedify actor",
+             lambda: peer.actor_url in collection_items(get_as2(erin)["following"]))
+    peer.profile(name="Pair Fedify renommé", tell=True)
+    wait_for("the renamed account shows its new name",
+             lambda: "Pair Fedify renommé" in page_of(lookup.url, session))
+    far.profile(aliases=[peer.actor_url])
+    peer.move(far.actor_url)
+    follow = wait_for("the second Fedify got erin's Follow", lambda: next(
+        (a for a in far.activities() if a["type"] == "Follow" and a["actor"] == erin), None),
+        detail=lambda: (far.inbox(), peer.inbox()["activities"][-3:]))
+    assert follow["object"] == far.actor_url
+    wait_for("erin's following lists the new account",
+             lambda: far.actor_url in collection_items(get_as2(erin)["following"]))

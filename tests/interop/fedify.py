@@ -287,6 +287,18 @@ class FedifyPeer:
         return self._control("POST", "collection", {"iri": iri, "limit": limit,
                                                     "signed": signed})
 
+    def profile(self, name: str | None = None, aliases: list[str] | None = None,
+                tell: bool = False) -> dict:
+        """Changes the actor's name or aliases (alsoKnownAs); `tell`: Update{Person} to the
+        followers."""
+        return self._control("POST", "profile", _without_none(
+            {"name": name, "aliases": aliases, "tell": tell}))
+
+    def move(self, target: str) -> dict:
+        """The account moved to `target` (which must name it in alsoKnownAs): movedTo is
+        set and a Move goes to every follower."""
+        return self._control("POST", "move", {"target": target})
+
     def wait_for_activity(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

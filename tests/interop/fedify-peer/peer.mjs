@@ -37,6 +37,7 @@ import {
   Join,
   Leave,
   Like,
+  Move,
   Note,
   Person,
   Reject,
@@ -68,6 +69,7 @@ const state = {
   refuse: new Set(), // signature formats the inboxes answer 401 to (before Fedify)
   fetches: [], // every GET of the peer's documents: signature format, verdict, status
   secure: false, // "secure mode": objects and the outbox only for signed GETs
+  profile: { name: "Fedify peer", aliases: [], movedTo: null }, // what the actor says
 };
 
 /** In secure mode (as Mastodon's), objects and the outbox are served only to requests
@@ -109,26 +111,34 @@ function note(message, error) {
 
 // --- the actor and its collections ------------------------------------------------------
 
+/** The peer's Person, as its actor dispatcher serves it (and its Update sends it). */
+async function person(ctx) {
+  const identifier = IDENTIFIER;
+  const pairs = await ctx.getActorKeyPairs(identifier);
+  return new Person({
+    id: ctx.getActorUri(identifier),
+    preferredUsername: identifier,
+    name: state.profile.name,
+    aliases: state.profile.aliases.map((alias) => new URL(alias)),
+    successor: state.profile.movedTo ? new URL(state.profile.movedTo) : null,
+    summary: "A Fedify actor that Communecter's tests talk to.",
+    url: ctx.getActorUri(identifier),
+    inbox: ctx.getInboxUri(identifier),
+    outbox: ctx.getOutboxUri(identifier),
+    endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
+    followers: ctx.getFollowersUri(identifier),
+    following: ctx.getFollowingUri(identifier),
+    manuallyApprovesFollowers: false,
+    discoverable: true,
+    publicKey: pairs[0].cryptographicKey,
+    assertionMethods: pairs.map((pair) => pair.multikey),
+  });
+}
+
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
     if (identifier !== IDENTIFIER) return null;
-    const pairs = await ctx.getActorKeyPairs(identifier);
-    return new Person({
-      id: ctx.getActorUri(identifier),
-      preferredUsername: identifier,
-      name: "Fedify peer",
-      summary: "A Fedify actor that Communecter's tests talk to.",
-      url: ctx.getActorUri(identifier),
-      inbox: ctx.getInboxUri(identifier),
-      outbox: ctx.getOutboxUri(identifier),
-      endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-      followers: ctx.getFollowersUri(identifier),
-      following: ctx.getFollowingUri(identifier),
-      manuallyApprovesFollowers: false,
-      discoverable: true,
-      publicKey: pairs[0].cryptographicKey,
-      assertionMethods: pairs.map((pair) => pair.multikey),
-    });
+    return await person(ctx);
   })
   .setKeyPairsDispatcher(async (_ctx, identifier) => {
     if (identifier !== IDENTIFIER) return [];
@@ -189,6 +199,7 @@ const KINDS = {
   leaves: Leave,
   updates: Update,
   deletes: Delete,
+  moves: Move,
 };
 for (const [kind, cls] of Object.entries(KINDS)) {
   federation.setObjectDispatcher(
@@ -698,6 +709,56 @@ async function controlCollection(payload) {
   };
 }
 
+/** Sends `json` (an activity of the peer) to every follower, as publish does. */
+async function sendToFollowers(ctx, json) {
+  const activity = await Activity.fromJsonLd(json, ctx);
+  state.outbox.push(json);
+  state.objects.set(json.id, json);
+  await ctx.sendActivity({ identifier: IDENTIFIER }, "followers", activity, {
+    preferSharedInbox: true,
+  });
+}
+
+// POST /_control/profile {name?, aliases?}: the actor changes (Update{Person} sent to
+// the followers when `tell` is true).
+async function controlProfile(payload) {
+  const ctx = context();
+  if (payload.name != null) state.profile.name = payload.name;
+  if (payload.aliases != null) state.profile.aliases = payload.aliases;
+  if (payload.tell) {
+    const actor = await (await person(ctx)).toJsonLd({ format: "compact" });
+    const { "@context": actorContext, ...described } = actor;
+    await sendToFollowers(ctx, {
+      "@context": actorContext,
+      id: newId("updates"),
+      type: "Update",
+      actor: actorUri(ctx),
+      object: described,
+      to: [PUBLIC],
+      cc: [ctx.getFollowersUri(IDENTIFIER).href],
+    });
+  }
+  return { profile: state.profile };
+}
+
+// POST /_control/move {target}: the account moved to `target` (which names it in
+// alsoKnownAs): movedTo set, Move sent to the followers, as Mastodon does.
+async function controlMove(payload) {
+  const ctx = context();
+  state.profile.movedTo = payload.target;
+  const move = {
+    "@context": AS_CONTEXT,
+    id: newId("moves"),
+    type: "Move",
+    actor: actorUri(ctx),
+    object: actorUri(ctx),
+    target: payload.target,
+    to: [ctx.getFollowersUri(IDENTIFIER).href],
+  };
+  await sendToFollowers(ctx, move);
+  return { sent: true, id: move.id, followers: [...state.followers.keys()] };
+}
+
 const CONTROLS = {
   send: controlSend,
   follow: controlFollow,
@@ -713,6 +774,8 @@ const CONTROLS = {
   delete: (payload) => controlUpdateOrDelete("Delete", payload),
   lookup: controlLookup,
   collection: controlCollection,
+  profile: controlProfile,
+  move: controlMove,
 };
 
 // --- HTTP ---------------------------------------------------------------------------------
