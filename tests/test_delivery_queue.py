@@ -7,6 +7,7 @@ left alone for a while; given-up deliveries stay visible and can be retried."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -225,3 +226,19 @@ def test_a_worker_stopping_gives_back_what_it_did_not_send(queue: DeliveryQueue)
     queue.release(item)
     (again,) = queue.claim(1, now=T0 + 1)  # at once, not after the claim would lapse
     assert again.key == item.key and again.attempts == 1
+
+
+def test_each_activity_keeps_its_own_body_in_a_generated_fan_out(
+        queue: DeliveryQueue) -> None:
+    """Activities built on the fly (a generator) each keep their own body."""
+    queue.enqueue_many((f"http://peer.test/u{n}/inbox", activity(n), SIGNER)
+                       for n in range(50))
+    bodies = {}
+    while True:
+        items = queue.claim(4, now=T0 + 10 ** 6)
+        if not items:
+            break
+        for item in items:
+            bodies[item.inbox] = json.loads(item.body)["id"]
+            queue.delivered(item, now=T0 + 10 ** 6)
+    assert bodies == {f"http://peer.test/u{n}/inbox": activity(n)["id"] for n in range(50)}

@@ -30,14 +30,12 @@ FAST = {"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1",
         "COMMUNECTER_DELIVERY_BACKOFF_SCALE": "0.0005"}  # a "day" lasts 43 s
 
 
-DEBUG: list = []
-
-
-def wait_for(condition, seconds: float, what: str) -> None:
+def wait_for(condition, seconds: float, what: str, state=None) -> None:
+    """Polls `condition`; on time-out, the message says `state()` (queue and peer)."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}: {DEBUG and DEBUG[0]()}")
+            raise AssertionError(f"timed out waiting for {what}: {state() if state else ''}")
         time.sleep(0.1)
 
 
@@ -67,15 +65,17 @@ def test_pending_deliveries_survive_restarts_and_arrive_exactly_once(
     peer = InboxPeer(keys={key_id_for(signer): ActorKeys(private).public_pem(signer)},
                      port=free_port())  # not started: the peer is down
     queue = open_queue(env.get("COMMUNECTER_QUEUE_URL"), data)
-    DEBUG[:] = [lambda: (queue.counts(), queue.hosts(), len(peer.received),
-                         Counter(r.status for r in peer.received))]
+
+    def state() -> tuple:
+        return queue.counts(), queue.hosts(), Counter(r.status for r in peer.received)
+
     server = start_server(data, env=env, port=port)
     try:
         queue_many(queue, peer, signer)
         assert queue.counts()["pending"] == ACTIVITIES * INBOXES
         # the server's workers find the peer down and pause the host
         wait_for(lambda: queue.host_failures(f"127.0.0.1:{peer.port}") >= 3, 30,
-                 "the server to find the peer down")
+                 "the server to find the peer down", state)
         stop_server(server)
         assert queue.counts()["pending"] == ACTIVITIES * INBOXES
         (host,) = queue.hosts()
@@ -83,11 +83,11 @@ def test_pending_deliveries_survive_restarts_and_arrive_exactly_once(
 
         peer.start()  # the peer is back, then the server
         server = start_server(data, env=env, port=port)
-        wait_for(lambda: len(peer.received) >= 300, 60, "deliveries to start")
+        wait_for(lambda: len(peer.received) >= 300, 60, "deliveries to start", state)
         stop_server(server)  # restarted again in the middle of it
         server = start_server(data, env=env, port=port)
         wait_for(lambda: queue.counts()["delivered"] == ACTIVITIES * INBOXES, 90,
-                 "every delivery")
+                 "every delivery", state)
     finally:
         stop_server(server)
         peer.stop()

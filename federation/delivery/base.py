@@ -124,13 +124,15 @@ class DeliveryQueue(ABC):
     def enqueue_many(self, items: Iterable[tuple[str, dict, str]],
                      now: float | None = None) -> int:
         """Queues many at once (a fan-out); returns how many were new."""
-        bodies: dict[int, bytes] = {}  # a fan-out repeats one activity for every inbox
+        # a fan-out repeats one activity for every inbox: serialize it once (the activity
+        # is kept with its body, so that its id() is not reused by another meanwhile)
+        bodies: dict[int, tuple[dict, bytes]] = {}
         found = []
         for inbox, activity, signer in items:
-            body = bodies.get(id(activity))
-            if body is None:
-                body = bodies[id(activity)] = canonical_json(activity)
-            found.append(NewDelivery.of(inbox, activity, signer, body))
+            cached = bodies.get(id(activity))
+            if cached is None or cached[0] is not activity:
+                cached = bodies[id(activity)] = (activity, canonical_json(activity))
+            found.append(NewDelivery.of(inbox, activity, signer, cached[1]))
         return self._insert(found, now)
 
     @abstractmethod
