@@ -685,6 +685,8 @@ def test_fedify_joins_and_leaves_an_event(world: World) -> None:
         f'   <{AS}startTime> "2026-12-20T11:00:00+04:00"^^<{XSD}dateTime> ;\n'
         f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
     assert "Participant·es (0" in page_of(event)
+    parsed = peer.lookup(event)
+    assert parsed["type"] == "Event" and parsed["json"]["name"] == "Pique-nique à la Providence"
     join = peer.join(event, recipient=alice)
     accept = delivered(world, lambda a: a["type"] == "Accept" and a["object"] == join["id"],
                        "the Join was Accepted")
@@ -695,6 +697,10 @@ def test_fedify_joins_and_leaves_an_event(world: World) -> None:
     assert f"@{world.peer_handle}" in page
     peer.leave(event, recipient=alice)
     wait_for("the participant is gone", lambda: "Participant·es (0" in page_of(event))
+    # a comment from Fedify on the event shows on its page
+    text = f"On apporte les samoussas {uuid.uuid4().hex[:6]}"
+    peer.reply(event, f"<p>{text}</p>", recipient=alice)
+    wait_for("Fedify's comment shows on the event page", lambda: text in page_of(event))
 
 
 def test_fedify_edits_then_deletes_its_reply(world: World) -> None:
