@@ -419,3 +419,30 @@ def test_a_vote_updates_the_poll_at_the_followers(site: object) -> None:
         assert all(r.verified for r in peer.received)
     finally:
         peer.stop()
+
+
+def test_sharing_a_post_announces_it_to_the_sharers_followers(site: object) -> None:
+    from federation.activities import Activity
+    from tests.posts_support import client_for, post
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    alice, bob = (f"{platform.base_url}/persons/{who}" for who in ("alice", "bob"))
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        follower = remote_follower(platform, peer, "fan", shared=False)
+        platform.activities.apply(Activity("Follow", follower, alice))
+        _response, note = post(client_for(site, "bob"), bob, "À partager")
+        assert deliver_now(site.app) == 0  # bob has no remote follower
+        platform.activities.apply(Activity("Announce", alice, note))
+        platform.activities.apply(Activity("Undo", alice, note, content="Announce"))
+        assert deliver_now(site.app) == 2
+        shared, undone = (r.activity for r in peer.received)
+        assert (shared["type"], shared["actor"], shared["object"]) == ("Announce", alice, note)
+        assert f"{alice}/followers" in shared["cc"]
+        assert undone["type"] == "Undo" and undone["object"]["id"] == shared["id"]
+        assert all(r.verified and r.path == "/users/fan/inbox" for r in peer.received)
+    finally:
+        peer.stop()
