@@ -66,7 +66,7 @@ from federation.inbound_parse import (
     without_blind_copies,
 )
 from federation.jsonld import UnknownContext, local_document_loader
-from federation.safe_fetch import FetchError, safe_get
+from federation.safe_fetch import DEFAULT_TOTAL_TIMEOUT, FetchError, safe_get
 from federation.text import clean_html
 from ontology import AS, CC
 from store.base import TripleStore, Write
@@ -94,11 +94,15 @@ class RemoteObjects:
     """Fetches and caches remote ActivityStreams documents (see the module docstring)."""
 
     def __init__(self, store: TripleStore, private: PrivateStore | None, base_url: str,
-                 allow_private: bool = False) -> None:
+                 allow_private: bool = False, total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+                 ) -> None:
+        """`total_timeout`: seconds a fetch may take in all (redirects included); the
+        inbox passes a short one, as a slow server must not hold its threads."""
         self.store = store
         self.private = private
         self.base_url = base_url.rstrip("/")
         self.allow_private = allow_private
+        self.total_timeout = total_timeout
 
     # --- fetching -----------------------------------------------------------------------
 
@@ -110,7 +114,10 @@ class RemoteObjects:
         try:
             response = safe_get(url, headers={"Accept": AS2_ACCEPT},
                                 allow_private=self.allow_private,
-                                max_bytes=MAX_DOCUMENT_BYTES, sign=self._signer())
+                                max_bytes=MAX_DOCUMENT_BYTES, sign=self._signer(),
+                                total_timeout=self.total_timeout,
+                                connect_timeout=min(5.0, self.total_timeout),
+                                read_timeout=self.total_timeout)
         except FetchError as error:
             raise RemoteError(f"cannot fetch {url}: {error}") from error
         if response.status_code in (404, 410):

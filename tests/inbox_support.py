@@ -46,6 +46,7 @@ class Peer:
         self.keys: dict[str, keys.KeyPair] = {}
         self.documents: dict[str, dict[str, Any]] = {}
         self.raw: dict[str, tuple[int, dict[str, str], bytes]] = {}  # path → answer as is
+        self.slow: dict[str, float] = {}  # path → seconds to wait before answering
         self.received: list[dict[str, Any]] = []
         self.fetches: list[str] = []
         self.fetch_requests: list[tuple[str, dict[str, str]]] = []  # (URL, headers) of GETs
@@ -142,6 +143,8 @@ class Peer:
                 path = self.path.split("#", 1)[0]
                 peer.fetches.append(path)
                 peer.fetch_requests.append((peer.origin + self.path, dict(self.headers)))
+                if path in peer.slow:
+                    time.sleep(peer.slow[path])
                 if path in peer.raw:
                     status, headers, data = peer.raw[path]
                     self.send_response(status)

@@ -10,6 +10,7 @@ checked to be unchanged.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -215,4 +216,14 @@ def test_the_deletion_of_an_actor_never_known_here_is_acknowledged(local, peer: 
     forged = peer.activity("amy", "Delete", post)
     refused(peer.send(inbox(local), forged, private_pem=keys.generate_key_pair().private_pem),
             401)
+    assert_nothing_stored(local, peer)
+
+
+def test_a_slow_key_server_does_not_hold_the_inbox(local, peer: Peer) -> None:
+    peer.add_actor("sloth")
+    peer.slow["/users/sloth"] = 30
+    started = time.monotonic()
+    response = peer.send(inbox(local), peer.activity("sloth", "Follow", alice(local)))
+    refused(response, 401)
+    assert time.monotonic() - started < 15
     assert_nothing_stored(local, peer)

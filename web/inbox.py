@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("inbox", __name__)
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
+#: How long fetching a sender's key (or an object) may take while its POST waits: a slow
+#: server must not hold the inbox's threads (it gets a 401 and retries later).
+INBOX_FETCH_SECONDS = 8.0
 _PARTS: dict[int, tuple[RemoteObjects, KeyCache, Inbound]] = {}
 
 
@@ -54,7 +57,7 @@ _PARTS: dict[int, tuple[RemoteObjects, KeyCache, Inbound]] = {}
 def _setup(state: BlueprintSetupState) -> None:
     site: Platform = state.app.extensions["communecter"]
     remote = RemoteObjects(site.store, site.private, site.base_url,
-                           site.settings.allow_private_addresses)
+                           site.settings.allow_private_addresses, INBOX_FETCH_SECONDS)
     inbound = Inbound(site.activities, remote, site.private, _enqueuer(site))
     _PARTS[id(site)] = (remote, KeyCache(site.private, remote), inbound)
 
