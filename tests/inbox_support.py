@@ -88,7 +88,7 @@ class Peer:
         return self.origin + path
 
     def note(self, name: str, content: str, in_reply_to: str | None = None,
-             to: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+             to: Any = None, **extra: Any) -> dict[str, Any]:
         iri = f"{self.actor(name)}/notes/{uuid.uuid4().hex[:8]}"
         document = {"id": iri, "type": "Note", "attributedTo": self.actor(name),
                     "content": content, "published": "2026-11-27T08:00:00Z",

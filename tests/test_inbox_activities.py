@@ -19,6 +19,7 @@ from tests.conftest import Server
 from tests.inbox_support import (
     AP_JSON,
     AS,
+    PUBLIC,
     TURTLE_PREFIXES,
     Peer,
     collection,
@@ -302,3 +303,15 @@ def test_poll_votes_count_and_stay_out_of_the_thread(local: Server, peer: Peer) 
     assert not graph_exists(local, bogus["id"])
     page = requests.get(proposal, headers={"Accept": "text/html"}, timeout=30).text
     assert "Peut-être" not in page
+
+
+@pytest.mark.parametrize("public", [PUBLIC, "as:Public", "Public", [PUBLIC], ["as:Public"]],
+                         ids=["iri", "as-prefixed", "bare", "list", "prefixed-list"])
+def test_every_spelling_of_public_makes_a_public_reply(local: Server, peer: Peer,
+                                                       public: object) -> None:
+    post = new_post(local, "Quelle orthographe ?")
+    note = peer.note("amy", "<p>Publique</p>", in_reply_to=post, to=public)
+    note["cc"] = []
+    assert accepted(peer.send(shared_inbox(local), peer.activity("amy", "Create", note))) \
+        == "applied"
+    assert values(local, note["id"], f"{AS}#context") == {post}
