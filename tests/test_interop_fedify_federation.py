@@ -480,6 +480,42 @@ def test_replies_likes_and_shares_from_fedify_show_on_the_post_page(world: World
     assert reply["note"].startswith(peer.base_url)
 
 
+def notified(world: World, handle: str) -> list[tuple[str, str, str]]:
+    """(kind, actor, object) of the notifications of `handle`, newest first, as the
+    server's private store keeps them."""
+    from store.notifications import Notifications
+    from store.private import PrivateStore
+
+    found = Notifications(PrivateStore(world.server.data_dir / "private.sqlite3")).latest(
+        world.person(handle))
+    return [(n.kind, n.actor, n.object) for n in found]
+
+
+def test_fedify_replies_and_mentions_notify_the_people_concerned(world: World) -> None:
+    """As for local comments and mentions: alice is told of Fedify's reply to her post,
+    bob of the Fedify Note that mentions him; the notification names the remote account
+    (its name or handle), not a bare path segment."""
+    peer = world.peer
+    alice, bob = world.person("alice"), world.person("bob")
+    post = post_on_wall(world, "alice", alice, f"Des nouvelles du marché ? {uuid.uuid4().hex[:6]}")
+    reply = peer.reply(post, "<p>Les letchis sont arrivés</p>", recipient=alice)
+    wait_for("alice is told of the reply",
+             lambda: ("comment", peer.actor_url, reply["note"]) in notified(world, "alice"),
+             detail=lambda: notified(world, "alice"))
+    mention = peer.send(get_as2(bob)["inbox"], {
+        "type": "Create", "to": [PUBLIC], "cc": [bob],
+        "object": {"type": "Note", "to": [PUBLIC], "cc": [bob],
+                   "content": f'<p><a href="{bob}" class="mention">@bob</a> ça va ?</p>',
+                   "tag": [{"type": "Mention", "href": bob, "name": f"@bob@{world.host}"}]}})
+    assert mention["sent"], mention
+    wait_for("bob is told of the mention",
+             lambda: any(kind == "mention" and actor == peer.actor_url
+                         for kind, actor, _ in notified(world, "bob")),
+             detail=lambda: notified(world, "bob"))
+    page = page_of(f"{world.base}/notifications", session_of(world, "alice"))
+    assert world.peer_handle in page or "Fedify peer" in page, page
+
+
 def test_fedify_undoes_its_like(world: World) -> None:
     peer = world.peer
     alice = world.person("alice")
