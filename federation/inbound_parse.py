@@ -18,9 +18,6 @@ MAX_DEPTH = 24
 MAX_ARRAY = 1_000
 MAX_VALUES = 20_000
 MAX_STRING = 200_000
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-_PUBLIC_SPELLINGS = frozenset({PUBLIC, "as:Public", "Public",
-                               "http://www.w3.org/ns/activitystreams#Public"})
 
 
 class BadDocument(ValueError):
@@ -135,9 +132,12 @@ def same_host(first: str | None, second: str | None) -> bool:
 
 
 def is_public(value: Any) -> bool:
-    """Whether an addressing value (string or list) names the Public collection, in any
-    of its spellings (C2's federation.as2.is_public when present says the same)."""
-    return any(item in _PUBLIC_SPELLINGS for item in ids_of(value))
+    """Whether an addressing value (string, object or list) names the Public collection,
+    in any of its spellings: C2's federation.as2.is_public, one definition for both
+    directions."""
+    from federation.as2_common import is_public as as2_is_public
+
+    return as2_is_public(value)
 
 
 def audience(activity: dict[str, Any]) -> set[str]:
