@@ -11,7 +11,8 @@ path are covered by the one write path. What goes out:
   as a group is also Announced by that organization to its followers (FEP-1b12); a vote
   makes the poll's author send Update{Question} with the new counts.
 - Update of a local actor (a profile, an organization): Update{actor} by the actor itself.
-- Delete: a Tombstone, to the deleter's followers.
+- Delete: a Tombstone, by the object's author (also when a moderator deleted it), to the
+  author's followers.
 - Like, Announce, Follow, Join, Leave and their Undo: to the owner of the object (when
   remote) and, for Announce, to the actor's followers.
 
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS outbound_reactions (
     id TEXT NOT NULL,
     PRIMARY KEY (actor, kind, object)
 );
+CREATE INDEX IF NOT EXISTS outbound_reactions_object ON outbound_reactions (object, kind);
 """
 
 
@@ -104,7 +106,7 @@ def outgoing(handler: ActivityHandler, activity: Activity,
     if activity.type in ("Create", "Update"):
         return _created_or_updated(handler, activity, private)
     if activity.type == "Delete":
-        return _deleted(handler, activity)
+        return _deleted(handler, activity, private)
     if activity.type in REACTIONS or activity.type == "Undo":
         return _reaction(handler, activity, private)
     return []
@@ -132,6 +134,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
     author = _local_author(handler, body) or activity.actor
     if activity.type == "Create":
         created = {"@context": context, **create_activity(document, author)}
+        _record(private, author, "Create", body["id"], created["id"])
         return [(created, author), *_group_announces(handler, body, author),
                 *_poll_update(handler, body, private)]
     updated = {"@context": context, "id": activity_id("Update", author, body["id"], now),
@@ -199,12 +202,15 @@ def _poll_update(handler: ActivityHandler, body: dict[str, Any],
               "to": inner.get("to") or [_public()], "cc": inner.get("cc") or []}, author)]
 
 
-def _deleted(handler: ActivityHandler, activity: Activity) -> list[tuple[dict[str, Any], str]]:
+def _deleted(handler: ActivityHandler, activity: Activity,
+             private: PrivateStore | None) -> list[tuple[dict[str, Any], str]]:
+    """Delete{Tombstone} by the object's author, even when a moderator deleted it: other
+    servers accept a Delete only from the actor who made the object."""
     from federation.as2 import CONTEXT, activity_id
 
     if not _local(handler, activity.object):
         return []
-    actor = activity.actor
+    actor = _author_recorded(private, activity.object) or activity.actor
     return [({"@context": CONTEXT, "id": activity_id("Delete", actor, activity.object),
               "type": "Delete", "actor": actor,
               "object": {"id": activity.object, "type": "Tombstone"},
@@ -363,7 +369,8 @@ def _remote_owner(handler: ActivityHandler, target: str) -> str | None:
 
 def _record(private: PrivateStore | None, actor: str, kind: str, target: str,
             identifier: str) -> None:
-    """Keeps the id of the last Like/Follow/… sent, so that its Undo names it exactly."""
+    """Keeps the id of the last Like/Follow/… sent, so that its Undo names it exactly, and
+    who created each object, so that its Delete comes from its author."""
     if private is None:
         return
     try:
@@ -372,6 +379,16 @@ def _record(private: PrivateStore | None, actor: str, kind: str, target: str,
                        (actor, kind, target, identifier))
     except sqlite3.Error as error:
         logger.warning("could not record %s %s: %s", kind, identifier, error)
+
+
+def _author_recorded(private: PrivateStore | None, target: str) -> str | None:
+    """Who created a local object, as its Create was sent (the object itself is gone)."""
+    if private is None:
+        return None
+    row = private.connection().execute(
+        "SELECT actor FROM outbound_reactions WHERE kind = 'Create' AND object = ?",
+        (target,)).fetchone()
+    return row[0] if row else None
 
 
 def _recorded(private: PrivateStore | None, actor: str, kind: str, target: str) -> str | None:

@@ -212,3 +212,31 @@ def test_sharing_a_post_announces_it_to_the_sharers_followers(site: object) -> N
         assert all(r.verified and r.path == "/users/fan/inbox" for r in peer.received)
     finally:
         peer.stop()
+
+
+def test_a_post_removed_by_a_moderator_is_deleted_by_its_author(site: object) -> None:
+    """Other servers accept a Delete only from the object's author: the one a moderator
+    causes is the author's."""
+    from federation.activities import Activity
+    from tests.posts_support import CSRF, client_for, post
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    bob = f"{platform.base_url}/persons/bob"
+    peer = InboxPeer(keys={key_id_for(bob): ActorKeys(platform.private).public_pem(bob)})
+    peer.start()
+    try:
+        follower = remote_follower(platform, peer, "fan", shared=True)
+        platform.activities.apply(Activity("Follow", follower, bob))
+        _response, note = post(client_for(site, "bob"), bob, "Achetez mes pilules !")
+        moderator = client_for(site, "alice", admin=True)
+        done = moderator.post("/moderation/delete", data={"object": note, "csrf_token": CSRF})
+        assert done.status_code == 303
+        assert deliver_now(site.app) == 2
+        create, delete = (r.activity for r in peer.received)
+        assert (delete["type"], delete["actor"]) == ("Delete", bob)
+        assert delete["object"]["id"] == note == create["object"]["id"]
+        assert all(r.verified for r in peer.received)
+    finally:
+        peer.stop()
