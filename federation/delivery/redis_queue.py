@@ -15,6 +15,10 @@ otherwise):
   end time; `host:{host}` hash: failures in a row, pause, signature format, last error;
 - `hosts` set, `delivered` and `failed` sorted sets (by finish time) for the view,
   counts and pruning.
+
+The queue is as durable as the Redis server: run it with `appendonly yes` (the tests' and
+the benchmark's throw-away servers do without) so that a restart of Redis itself loses
+nothing.
 """
 
 from __future__ import annotations
