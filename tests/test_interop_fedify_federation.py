@@ -516,6 +516,29 @@ def test_fedify_replies_and_mentions_notify_the_people_concerned(world: World) -
     assert world.peer_handle in page or "Fedify peer" in page, page
 
 
+def test_a_person_who_approves_followers_by_hand_is_not_followed_at_once(
+        world: World) -> None:
+    """fanny chose to approve her followers: her actor says manuallyApprovesFollowers,
+    and Fedify's Follow waits (no Accept, not among her followers) instead of being
+    accepted at once."""
+    from store.accounts import Accounts
+    from store.private import PrivateStore
+
+    peer = world.peer
+    fanny = world.person("fanny")
+    world.server.cli("token", "create", "fanny", "--create")
+    session_of(world, "fanny")  # her account
+    accounts = Accounts(PrivateStore(world.server.data_dir / "private.sqlite3"))
+    account = accounts.by_actor(fanny)
+    accounts.update(account.id, settings={**account.settings,
+                                          "manually_approves_followers": True})
+    assert get_as2(fanny)["manuallyApprovesFollowers"] is True
+    peer.follow(fanny)
+    time.sleep(3)
+    assert peer.following()[fanny]["state"] == "pending", peer.inbox()["activities"][-2:]
+    assert peer.actor_url not in collection_items(get_as2(fanny)["followers"])
+
+
 def test_fedify_undoes_its_like(world: World) -> None:
     peer = world.peer
     alice = world.person("alice")
