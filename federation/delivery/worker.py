@@ -119,7 +119,7 @@ class Sender:
 
         return safe_post(item.inbox, item.body, headers={"Content-Type": AP_JSON,
                                                          "Accept": AP_JSON},
-                         allow_private=self.allow_private, sign=sign, max_bytes=64 * 1024,
+                         allow_private=self.allow_private, sign=sign,
                          read_timeout=self.time_limit, total_timeout=self.time_limit)
 
     def _record(self, item: Delivery, attempt: Attempt) -> None:
