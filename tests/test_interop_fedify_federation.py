@@ -725,6 +725,11 @@ def test_fedify_reads_our_actors_objects_and_collections(world: World, org_follo
     post = post_on_wall(world, "alice", world.person("alice"), "Lu par Fedify")
     note = peer.lookup(post)
     assert note["type"] == "Note" and "Lu par Fedify" in content_of(note["json"]), note
+    info = peer.nodeinfo(world.base)  # Fedify's strict NodeInfo parser
+    assert info["found"] and "activitypub" in info["protocols"], info
+    assert info["software"]["name"] == "communecter", info
+    assert info["usage"]["users"]["total"] >= 1, info  # alice's account at least
+    assert info["usage"]["localPosts"] >= 1, info
     followers = peer.collection(get_as2(world.org)["followers"])
     assert followers["found"], followers
     assert peer.actor_url in [item["id"] for item in followers["items"]], followers

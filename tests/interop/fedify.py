@@ -299,6 +299,11 @@ class FedifyPeer:
         set and a Move goes to every follower."""
         return self._control("POST", "move", {"target": target})
 
+    def nodeinfo(self, url: str) -> dict:
+        """A server's NodeInfo as Fedify parses it, strictly: {"found", "software",
+        "protocols", "openRegistrations", "usage"}."""
+        return self._control("POST", "nodeinfo", {"url": url})
+
     def wait_for_activity(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

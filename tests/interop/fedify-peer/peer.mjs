@@ -22,6 +22,7 @@ import {
   generateCryptoKeyPair,
   getDocumentLoader,
   MemoryKvStore,
+  parseNodeInfo,
   signRequest,
   verifyRequestDetailed,
 } from "@fedify/fedify";
@@ -759,6 +760,33 @@ async function controlMove(payload) {
   return { sent: true, id: move.id, followers: [...state.followers.keys()] };
 }
 
+// POST /_control/nodeinfo {url}: a server's NodeInfo as Fedify parses it (strictly).
+// Fedify's getNodeInfo refuses private addresses whatever the options, so the two
+// documents are fetched here and handed to Fedify's parser.
+async function controlNodeInfo(payload) {
+  const wellKnown = await fetch(new URL("/.well-known/nodeinfo", payload.url), {
+    headers: { accept: "application/json" },
+  });
+  if (!wellKnown.ok) return { found: false, status: wellKnown.status };
+  const links = (await wellKnown.json())?.links ?? [];
+  const link = links.find((l) =>
+    l?.rel === "http://nodeinfo.diaspora.software/ns/schema/2.1" ||
+    l?.rel === "http://nodeinfo.diaspora.software/ns/schema/2.0"
+  );
+  if (link?.href == null) return { found: false, links };
+  const document = await fetch(link.href, { headers: { accept: "application/json" } });
+  if (!document.ok) return { found: false, status: document.status };
+  const info = parseNodeInfo(await document.json(), { parse: "strict" });
+  if (info == null) return { found: false, parsed: false };
+  return {
+    found: true,
+    software: { name: info.software.name, version: String(info.software.version) },
+    protocols: info.protocols,
+    openRegistrations: info.openRegistrations,
+    usage: info.usage,
+  };
+}
+
 const CONTROLS = {
   send: controlSend,
   follow: controlFollow,
@@ -776,6 +804,7 @@ const CONTROLS = {
   collection: controlCollection,
   profile: controlProfile,
   move: controlMove,
+  nodeinfo: controlNodeInfo,
 };
 
 // --- HTTP ---------------------------------------------------------------------------------
