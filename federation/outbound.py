@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,8 +35,9 @@ from weakref import WeakKeyDictionary
 from rdflib import URIRef
 
 from federation.activities import Activity, ActivityHandler, Outcome, on_applied
-from federation.delivery import DeliveryQueue, host_of
-from ontology import CC, DCTERMS
+from federation.delivery import DeliveryQueue
+from federation.delivery.recipients import recipients
+from ontology import AS, CC, DCTERMS, RDF
 from store.private import PrivateStore
 from store.queries import query
 
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 ACTOR_TYPES = {"Person", "Organization", "Group", "Application", "Service"}
 REACTIONS = ("Like", "Announce", "Follow", "Join", "Leave")
-ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
+_AUDIENCE = (AS.to, AS.cc, AS.bto, AS.bcc, AS.audience, AS.inReplyTo)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbound_reactions (
     actor TEXT NOT NULL,
@@ -89,6 +90,10 @@ def fan_out(handler: ActivityHandler, activity: Activity, outcome: Outcome) -> N
             if inboxes:
                 queued += wiring.queue().enqueue_many((inbox, document, signer)
                                                       for inbox in inboxes)
+                created = document.get("object")
+                if document.get("type") == "Create" and isinstance(created, dict):
+                    _record(wiring.private, signer, "Create", str(created.get("id")),
+                            document["id"])
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # also a Rust panic from a library: the write stands, logged
@@ -116,7 +121,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
                         private: PrivateStore | None) -> list[tuple[dict[str, Any], str]]:
     from federation.as2 import activity_id, create_activity, object_document
 
-    if not _local(handler, activity.object):
+    if not _local(handler, activity.object) or _nobody_remote(handler, activity):
         return []
     document = object_document(handler.store, handler.base_url, activity.object, private)
     if document is None or _types(document) & {"Tombstone"}:
@@ -134,7 +139,6 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
     author = _local_author(handler, body) or activity.actor
     if activity.type == "Create":
         created = {"@context": context, **create_activity(document, author)}
-        _record(private, author, "Create", body["id"], created["id"])
         return [(created, author), *_group_announces(handler, body, author),
                 *_poll_update(handler, body, private)]
     updated = {"@context": context, "id": activity_id("Update", author, body["id"], now),
@@ -143,37 +147,71 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
     return [(updated, author)]
 
 
+def _nobody_remote(handler: ActivityHandler, activity: Activity) -> bool:
+    """A cheap look before building any document (most writes concern nobody elsewhere):
+    no remote actor among the addressees, replied-to or mentioned of the written graph,
+    and no remote follower of the actor, the object, its authors or its wall. Votes
+    (which concern the poll's author's followers) and writes without a graph always get
+    the full treatment."""
+    graph = activity.graph
+    if graph is None:
+        return False
+    subject = URIRef(activity.object)
+    if (subject, CC.voteOn, None) in graph:
+        return False
+    for predicate in _AUDIENCE:
+        for value in graph.objects(subject, predicate):
+            if isinstance(value, URIRef) and not _local(handler, str(value)) \
+                    and not str(value).endswith("#Public"):
+                return False
+    for tag in graph.objects(subject, AS.tag):
+        if (tag, RDF.type, AS.Mention) in graph:
+            for href in graph.objects(tag, AS.href):
+                if not _local(handler, str(href)):
+                    return False
+    concerned = {activity.actor, activity.object}
+    for predicate in (AS.attributedTo, DCTERMS.creator, CC.wall):
+        concerned |= {str(v) for v in graph.objects(subject, predicate)}
+    items = f"<{AS.items}>"
+    for who in concerned:
+        if not _local(handler, who):
+            continue
+        text = handler.store.graph(f"{who}/followers") or ""
+        for line in text.splitlines():
+            if items in line:
+                follower = line.rstrip(" .").rsplit("<", 1)[-1].rstrip(">")
+                if not _local(handler, follower):
+                    return False
+    return True
+
+
 def _group_announces(handler: ActivityHandler, body: dict[str, Any],
                      author: str) -> list[tuple[dict[str, Any], str]]:
-    """FEP-1b12: an organization whose members post through it announces what is posted
-    on its wall to its own followers."""
+    """FEP-1b12: an organization whose members post through it (or a project) announces
+    what is posted on its wall to its own followers. The wall is the organization or
+    project whose followers the object is addressed to."""
     from federation.actors import acts_as_group
     from federation.as2 import CONTEXT, activity_id
-
-    text = handler.store.graph(body["id"])
-    if not text:
-        return []
     from federation.resources import graph_from_ntriples
 
-    graph = graph_from_ntriples(text)
-    wall = graph.value(URIRef(body["id"]), CC.wall)
-    if wall is None or str(wall) == author or not _local(handler, str(wall)):
-        return []
-    group = str(wall)
-    if "/organizations/" not in group and "/projects/" not in group:
-        return []
-    wall_text = handler.store.graph(group)
-    creator = None
-    if wall_text:
-        creator_node = graph_from_ntriples(wall_text).value(URIRef(group), DCTERMS.creator)
-        creator = str(creator_node) if creator_node is not None else None
-    if "/organizations/" in group and not acts_as_group(handler.store, group, creator):
-        return []
-    announce = {"@context": CONTEXT, "id": activity_id("Announce", group, body["id"]),
-                "type": "Announce", "actor": group, "object": body["id"],
-                "published": body.get("published") or _iso(datetime.now(UTC)),
-                "to": [_public()], "cc": [f"{group}/followers"]}
-    return [(announce, group)]
+    cc = body.get("cc") or []
+    suffix = "/followers"
+    walls = [c[:-len(suffix)] for c in (cc if isinstance(cc, list) else [cc])
+             if isinstance(c, str) and c.endswith(suffix) and _local(handler, c)
+             and ("/organizations/" in c or "/projects/" in c)]
+    found = []
+    for group in dict.fromkeys(w for w in walls if w != author):
+        if "/organizations/" in group:
+            text = handler.store.graph(group)
+            node = graph_from_ntriples(text).value(URIRef(group), DCTERMS.creator) \
+                if text else None
+            if not acts_as_group(handler.store, group, str(node) if node else None):
+                continue
+        found.append(({"@context": CONTEXT, "id": activity_id("Announce", group, body["id"]),
+                       "type": "Announce", "actor": group, "object": body["id"],
+                       "published": body.get("published") or _iso(datetime.now(UTC)),
+                       "to": [_public()], "cc": [f"{group}/followers"]}, group))
+    return found
 
 
 def _poll_update(handler: ActivityHandler, body: dict[str, Any],
@@ -251,81 +289,6 @@ def _reaction_addressing(handler: ActivityHandler, kind: str, actor: str,
     if kind == "Announce":
         return [_public()], [f"{actor}/followers", *([owner] if owner else [])]
     return ([owner] if owner else []), []
-
-
-# --- who receives it ----------------------------------------------------------------------
-
-
-def recipients(handler: ActivityHandler, document: dict[str, Any], signer: str,
-               private: PrivateStore | None = None) -> list[str]:
-    """The inboxes to POST `document` to: one per shared inbox, else per inbox."""
-    from federation.as2 import is_public
-
-    audience = list(dict.fromkeys(_addresses(document)))
-    public = any(is_public(a) for a in audience)
-    collections = [a for a in audience if _local(handler, a) and a.endswith("/followers")]
-    actors = [a for a in audience if not _local(handler, a) and not is_public(a)
-              and a.startswith(("http://", "https://"))]
-    found: dict[str, str] = {}  # remote actor → where it gets this activity
-    if collections:
-        for row in handler.store.select(query("delivery_follower_inboxes",
-                                              collections=[URIRef(c) for c in collections])):
-            who = str(row["actor"])
-            shared = row.get("shared")
-            found.setdefault(who, str(shared) if shared is not None else str(row["inbox"]))
-    if actors:
-        for row in handler.store.select(query("delivery_actor_inboxes",
-                                              actors=[URIRef(a) for a in actors])):
-            who = str(row["actor"])
-            shared = row.get("shared")
-            use = str(shared) if public and shared is not None else str(row["inbox"])
-            found.setdefault(who, use)
-    return sorted(_allowed(handler, found, signer, private))
-
-
-def _allowed(handler: ActivityHandler, found: dict[str, str], signer: str,
-             private: PrivateStore | None) -> set[str]:
-    blocked: set[str] = set()
-    policy: Callable[[str], str | None] | None = None
-    matches: Callable[[set[str], str], bool] | None = None
-    if private is not None:
-        try:
-            from federation import moderation
-        except ImportError:  # pragma: no cover (moderation not installed)
-            moderation = None  # type: ignore[assignment]
-        if moderation is not None:
-            blocked = moderation.blocks(private, signer)
-            matches = moderation.matches
-
-            def policy(host: str) -> str | None:
-                return moderation.domain_policy(private, host)
-
-    inboxes: set[str] = set()
-    verdicts: dict[str, bool] = {}
-    for actor, inbox in found.items():
-        if _local(handler, actor) or _local(handler, inbox):
-            continue
-        if blocked and matches is not None and matches(blocked, actor):
-            continue
-        try:
-            host = host_of(inbox)
-        except ValueError:
-            continue
-        if host not in verdicts:
-            verdicts[host] = policy is None or policy(host) != "reject"
-        if verdicts[host]:
-            inboxes.add(inbox)
-    return inboxes
-
-
-def _addresses(document: dict[str, Any]) -> Iterable[str]:
-    for field in ADDRESS_FIELDS:
-        value = document.get(field)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str) and item:
-                yield item
-            elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                yield item["id"]
 
 
 # --- small helpers ------------------------------------------------------------------------

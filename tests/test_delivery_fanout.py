@@ -240,3 +240,38 @@ def test_a_post_removed_by_a_moderator_is_deleted_by_its_author(site: object) ->
         assert all(r.verified for r in peer.received)
     finally:
         peer.stop()
+
+
+def test_a_post_addressed_to_a_remote_actor_reaches_it_without_followers(
+        site: object) -> None:
+    """Most writes concern nobody elsewhere and cost no document; one addressed to a remote
+    actor (a mention, a reply) still goes to that actor's inbox."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDF
+
+    from federation.activities import Activity
+    from ontology import AS, CC
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    alice = f"{platform.base_url}/persons/alice"
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        carol = remote_follower(platform, peer, "carol", shared=True)  # cached, not following
+        note = f"{platform.base_url}/posts/pour-carol"
+        graph = Graph()
+        subject = URIRef(note)
+        graph.add((subject, RDF.type, CC.Post))
+        graph.add((subject, AS.attributedTo, URIRef(alice)))
+        graph.add((subject, AS.content, Literal("<p>Bonjour Carol</p>")))
+        graph.add((subject, CC.wall, URIRef(alice)))
+        graph.add((subject, AS.cc, URIRef(carol)))
+        platform.activities.apply(Activity("Create", alice, note, graph))
+        assert deliver_now(site.app) == 1
+        (received,) = peer.received
+        assert received.activity["object"]["id"] == note and carol in received.activity["cc"]
+        assert received.path == "/inbox"  # a public post: the shared inbox will do
+    finally:
+        peer.stop()
