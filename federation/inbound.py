@@ -28,8 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from federation.activities import Activity, ActivityHandler
+from federation.activities import Activity, ActivityHandler, Outcome, on_applied
 from federation.errors import ActivityRefused, Conflict
 from federation.inbound_parse import (
     audience,
@@ -76,6 +77,7 @@ class Inbound:
 
     def __post_init__(self) -> None:
         self.private.ensure_schema(SCHEMA)
+        _INBOUNDS[self.handler] = self
 
     # --- entry point --------------------------------------------------------------------
 
@@ -198,6 +200,28 @@ class Inbound:
         activity = {"@context": AS_CONTEXT, "id": f"{local}#{kind.lower()}s/{digest}",
                     "type": kind, "actor": local, "object": answered, "to": [remote_actor]}
         self.enqueue(inbox, activity, local)
+
+
+_INBOUNDS: WeakKeyDictionary[ActivityHandler, Inbound] = WeakKeyDictionary()
+
+
+@on_applied
+def answer_follow_requests(handler: ActivityHandler, activity: Activity,
+                           outcome: Outcome) -> None:
+    """When a person approves or declines a remote follower's request (federation/
+    follow_requests.py), the follower's server is told: Accept or Reject of its Follow,
+    queued for delivery."""
+    if activity.type not in ("Accept", "Reject") or activity.content != "Follow" or \
+            not handler.is_local(activity.actor) or handler.is_local(activity.object):
+        return
+    inbound = _INBOUNDS.get(handler)
+    if inbound is None:
+        return
+    from federation import follow_requests
+
+    decided = follow_requests.take_decided(handler, activity.actor, activity.object)
+    if decided is not None and decided[1] is not None:
+        inbound.answer(activity.actor, activity.object, activity.type, decided[1])
 
 
 def without_blind_copies_kept_for_addressing(document: dict[str, Any]) -> dict[str, Any]:

@@ -40,12 +40,18 @@ def _follow(inbound: Inbound, document: dict[str, Any], actor: str) -> str:
     if actor_type(handler.store, handler.base_url, thing or "") is None:
         return "ignored: only actors (people, organizations, projects, territories) " \
                "are followed from other servers"
+    from federation import follow_requests
+
     result = "applied"
     try:
         inbound.apply("Follow", actor, thing or "")
     except Conflict:
         result = "applied already"  # following already: accept again all the same
     follow = {k: v for k, v in document.items() if not k.startswith("_") and k != "@context"}
+    if follow_requests.approves_by_hand(handler, thing or "") and \
+            follow_requests.state_of(handler, thing or "", actor) == "pending":
+        follow_requests.keep_activity(handler, thing or "", actor, follow)
+        return "applied: waiting for the person's approval"
     inbound.answer(thing or "", actor, "Accept", follow, document.get("_actor"))
     return result
 

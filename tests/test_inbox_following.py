@@ -146,3 +146,39 @@ def test_a_person_who_blocks_a_remote_account_hears_nothing_from_it(app, peer: P
         assert refused(app, peer, activity) == 403
     assert follows.followers_of(site.activities, ALICE) == []
     assert site.store.graph(reply["id"]) is None
+
+
+def queued_answers(app: SimpleNamespace, kind: str) -> list[dict]:
+    import json
+    import sqlite3
+
+    path = app.site.settings.data_dir / "deliveries.sqlite3"
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        bodies = [json.loads(row[0]) for row in db.execute(
+            "SELECT body FROM deliveries WHERE body IS NOT NULL")]
+    return [b for b in bodies if b.get("type") == kind]
+
+
+def test_a_person_who_approves_followers_by_hand_decides(app, peer: Peer) -> None:
+    from federation import follow_requests
+
+    site = app.site
+    account = site.accounts.create("alice@example.org", ALICE, f"{BASE}/territories/97411",
+                                   "fr")
+    site.accounts.update(account.id, settings={**account.settings,
+                                               "manually_approves_followers": True})
+    amy, mallory = peer.actor("amy"), peer.actor("mallory")
+    follow_amy = peer.activity("amy", "Follow", ALICE)
+    assert deliver(app, peer, follow_amy).startswith("applied: waiting")
+    deliver(app, peer, peer.activity("mallory", "Follow", ALICE))
+    assert follows.followers_of(site.activities, ALICE) == []
+    assert queued_answers(app, "Accept") == []
+    assert follow_requests.requests_of(site.activities, ALICE) == [amy, mallory]
+    site.activities.apply(Activity("Accept", ALICE, amy, content="Follow"))
+    site.activities.apply(Activity("Reject", ALICE, mallory, content="Follow"))
+    assert follows.followers_of(site.activities, ALICE) == [amy]
+    assert follow_requests.requests_of(site.activities, ALICE) == []
+    assert [a["object"]["id"] for a in queued_answers(app, "Accept")] == [follow_amy["id"]]
+    assert [a["object"]["actor"] for a in queued_answers(app, "Reject")] == [mallory]

@@ -15,6 +15,9 @@ Remote actors (their IRIs are not under this instance's base URL):
   pending follows live in the private table `pending_follows`; on Accept the remote IRI
   joins `{person}/following`, on Reject it is forgotten. The outbound side (delivery
   observer) sends the Follow itself.
+* A person who approves followers by hand (federation/follow_requests.py) is not
+  followed at once by remote actors: their Follow waits for the person's Accept or
+  Reject (actor: the person, object: the follower, content "Follow").
 * Block by a remote actor of a local person: each stops following the other.
 * Move of a remote actor: the local people who followed it follow its new IRI (pending
   until the new actor Accepts; their Follows are sent by the outbound side).
@@ -26,8 +29,9 @@ from datetime import datetime
 
 from rdflib.namespace import RDF
 
+from federation import follow_requests
 from federation.activities import Activity, ActivityHandler, Outcome, handles, handles_object
-from federation.errors import Conflict, Invalid, NotFound
+from federation.errors import ActivityRefused, Conflict, Invalid, NotFound
 from federation.handlers.memberships import (
     collection_graph,
     local_container,
@@ -106,6 +110,12 @@ def follow(handler: ActivityHandler, activity: Activity, now: datetime) -> Outco
         raise refusal(Invalid, "self_follow", "one does not follow oneself")
     if not handler.is_local(thing):
         return _follow_remote(handler, person, thing, now)
+    if not handler.is_local(person) and follow_requests.approves_by_hand(handler, thing):
+        _followable(handler, thing)
+        if person in followers_of(handler, thing):
+            raise refusal(Conflict, "already_following", "you follow this already")
+        follow_requests.request(handler, thing, person)
+        return Outcome(followers_iri(thing), None)  # waits for the person's approval
 
     def attempt() -> Outcome:
         _followable(handler, thing)
@@ -124,6 +134,10 @@ def undo(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
     """Undo of a Follow (object: what was followed): a pending follow of a remote actor
     is withdrawn, an accepted one leaves both lists."""
     thing, person = activity.object, activity.actor
+    requested = not handler.is_local(person) and follow_requests.withdraw(handler, thing,
+                                                                          person)
+    if requested and person not in followers_of(handler, thing):
+        return Outcome(followers_iri(thing), None)  # a request withdrawn
     withdrawn = not handler.is_local(thing) and _pending(handler).forget(person, thing)
     if withdrawn and thing not in following_of(handler, person):
         return Outcome(following_iri(person), None)
@@ -210,7 +224,10 @@ def _follow_remote(handler: ActivityHandler, person: str, thing: str,
 
 @handles_object("Accept", "Follow")
 def accept_follow(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
-    """The remote actor (`actor`) accepts the local person's (`object`) Follow."""
+    """The remote actor (`actor`) accepts the local person's (`object`) Follow; or a
+    local person (`actor`) approves the request of a remote follower (`object`)."""
+    if handler.is_local(activity.actor):
+        return _approve(handler, activity.actor, activity.object)
     thing, person = activity.actor, activity.object
     if not handler.is_local(person) or handler.is_local(thing):
         raise refusal(Invalid, "no_follow", "only a remote actor accepts a local follow")
@@ -230,7 +247,12 @@ def accept_follow(handler: ActivityHandler, activity: Activity, now: datetime) -
 
 @handles_object("Reject", "Follow")
 def reject_follow(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
-    """The remote actor refuses (or ends) the local person's follow."""
+    """The remote actor refuses (or ends) the local person's follow; or a local person
+    (`actor`) declines the request of a remote follower (`object`)."""
+    if handler.is_local(activity.actor):
+        if not follow_requests.decide(handler, activity.actor, activity.object, "rejected"):
+            raise refusal(NotFound, "no_request", "nobody waits for this answer")
+        return Outcome(followers_iri(activity.actor), None)
     thing, person = activity.actor, activity.object
     _pending(handler).forget(person, thing)
 
@@ -240,6 +262,21 @@ def reject_follow(handler: ActivityHandler, activity: Activity, now: datetime) -
             return Outcome(following_iri(person), None)
         return _write(handler, thing, [], None, person,
                       [f for f in following if f != thing], etag)
+
+    return retrying(attempt)
+
+
+def _approve(handler: ActivityHandler, person: str, follower: str) -> Outcome:
+    """The person approves a waiting follower: it joins the person's followers."""
+    if follow_requests.state_of(handler, person, follower) != "pending":
+        raise refusal(NotFound, "no_request", "nobody waits for this answer")
+
+    def attempt() -> Outcome:
+        followers, etag = read_collection(handler, followers_iri(person))
+        outcome = _write(handler, person, sorted({*followers, follower}), etag,
+                         follower, [], None)
+        follow_requests.decide(handler, person, follower, "accepted")
+        return outcome
 
     return retrying(attempt)
 
@@ -291,6 +328,9 @@ def move(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
             continue
         person = name.removesuffix("/following")
         reject_follow(handler, Activity("Reject", old, person, content="Follow"), now)
-        if new not in following_of(handler, person):
-            _pending(handler).add(person, new, now)
+        if new not in following_of(handler, person) and not is_pending(handler, person, new):
+            try:  # the person's own Follow, applied (and so sent) as if they had clicked
+                handler.apply(Activity("Follow", person, new), now)
+            except ActivityRefused:
+                continue  # the person blocks the new account, or is gone
     return Outcome(old, None)
