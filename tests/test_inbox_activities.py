@@ -138,6 +138,9 @@ def test_a_remote_reply_joins_the_thread_sanitised(local: Server, peer: Peer) ->
     assert values(local, iri, f"{AS}#bcc") == set()
     page = requests.get(post, headers={"Accept": "text/html"}, timeout=30).text
     assert "Moi !" in page and "alert(" not in page
+    told = private_rows(local, "SELECT kind, actor FROM notifications WHERE recipient = ? "
+                               "AND object = ?", alice(local), note["id"])
+    assert told == [("comment", peer.actor("amy"))]
     # A reply to the reply stays in the same thread.
     answer = peer.note("mallory", "<p>Moi aussi</p>", in_reply_to=iri)
     accepted(peer.send(shared_inbox(local), peer.activity("mallory", "Create", answer)))

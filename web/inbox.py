@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import URIRef
+from rdflib.namespace import RDF
 
+from federation.activities import Activity, ActivityHandler, Outcome, on_applied
 from federation.inbound import Inbound, InboundRefused
 from federation.inbound_parse import BadDocument, host_of, id_of, parse_json, same_host
 from federation.key_cache import KeyCache
@@ -40,6 +43,7 @@ from federation.signatures import (
     UnknownKey,
     verify_request,
 )
+from ontology import AS, CC
 from web.platform import Platform, platform
 from web.problems import problem
 
@@ -51,6 +55,7 @@ AS_PROFILE = "https://www.w3.org/ns/activitystreams"
 #: server must not hold the inbox's threads (it gets a 401 and retries later).
 INBOX_FETCH_SECONDS = 8.0
 _PARTS: dict[int, tuple[RemoteObjects, KeyCache, Inbound]] = {}
+_APPS: WeakKeyDictionary[ActivityHandler, Flask] = WeakKeyDictionary()
 
 
 @bp.record_once
@@ -60,6 +65,33 @@ def _setup(state: BlueprintSetupState) -> None:
                            site.settings.allow_private_addresses, INBOX_FETCH_SECONDS)
     inbound = Inbound(site.activities, remote, site.private, _enqueuer(site))
     _PARTS[id(site)] = (remote, KeyCache(site.private, remote), inbound)
+    _APPS[site.activities] = state.app
+
+
+@on_applied
+def _tell_people(handler: ActivityHandler, activity: Activity, outcome: Outcome) -> None:
+    """Remote replies and mentions notify the people concerned as local ones do (the
+    posts' observer, web/ui/post_events.py, knows only this instance's posts): the author
+    of the post or comment answered, of the thread's first post, and whoever is
+    mentioned."""
+    app = _APPS.get(handler)
+    if app is None or activity.type != "Create" or handler.is_local(activity.object) or \
+            handler.is_local(activity.actor):
+        return
+    found = handler.store.graph(activity.object)
+    if found is None:
+        return
+    from federation.handlers import social
+    from web.ui import notifications
+
+    graph = graph_from_ntriples(found)
+    subject = URIRef(activity.object)
+    if (subject, RDF.type, AS.Note) not in graph and (subject, RDF.type, CC.Post) not in graph:
+        return
+    where = graph.value(subject, AS.inReplyTo)
+    for recipient, kind in social.post_recipients(handler, activity.object, graph):
+        notifications.notify(recipient, kind, activity.actor, activity.object,
+                             str(where) if where is not None else None, app=app)
 
 
 def _enqueuer(site: Platform) -> Any:
