@@ -275,3 +275,36 @@ def test_a_post_addressed_to_a_remote_actor_reaches_it_without_followers(
         assert received.path == "/inbox"  # a public post: the shared inbox will do
     finally:
         peer.stop()
+
+
+def test_a_hostile_follower_inbox_spoils_nothing_for_the_others(site: object) -> None:
+    """A cached remote actor whose inbox is no http(s) URL, or points to a private
+    address, gets nothing; the other followers get the post."""
+    from federation.activities import Activity
+    from store.base import Write
+    from tests.posts_support import client_for, post
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    alice = f"{platform.base_url}/persons/alice"
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        good = remote_follower(platform, peer, "good", shared=False)
+        evil = "https://evil.example/users/mallory"
+        platform.store.write(Write(replace={evil: (
+            f"<{evil}> <http://www.w3.org/ns/ldp#inbox> <ftp://evil.example/inbox> .\n")}))
+        for follower in (good, evil):
+            platform.activities.apply(Activity("Follow", follower, alice))
+        platform.settings.allow_private_addresses = False  # the peer is private: refused
+        post(client_for(site, "alice"), alice, "Premier essai")
+        assert platform.deliveries.counts()["pending"] == 1  # the ftp inbox was left out
+        assert deliver_now(site.app) == 0
+        assert peer.received == [] and platform.deliveries.counts()["failed"] == 1
+        assert "BlockedAddress" in platform.deliveries.hosts()[0].last_error
+        platform.settings.allow_private_addresses = True
+        post(client_for(site, "alice"), alice, "Second essai")
+        assert deliver_now(site.app) == 1
+        assert [r.path for r in peer.received] == ["/users/good/inbox"]
+    finally:
+        peer.stop()
