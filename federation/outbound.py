@@ -16,10 +16,12 @@ path are covered by the one write path. What goes out:
 - Like, Announce, Follow, Join, Leave and their Undo: to the owner of the object (when
   remote) and, for Announce, to the actor's followers.
 
-Recipients are resolved once, here, from the cached graphs of remote actors (their
-`ldp:inbox` and `as:endpoints/as:sharedInbox`): one POST per shared inbox, else per inbox;
-local recipients, rejected domains and actors the sender blocks get nothing. Activities of
-remote actors applied from our inboxes are never sent back out.
+Recipients are resolved once, in the request, by federation.delivery.recipients from the
+cached graphs of remote actors: one POST per shared inbox, else per inbox; local
+recipients, rejected domains and actors the sender blocks get nothing. A write that
+concerns nobody elsewhere is recognised before any document is built (`_nobody_remote`).
+Activities of remote actors applied from our inboxes are never sent back out; the inbox
+calls `fan_out` itself when a remote vote changes a local poll's counts.
 """
 
 from __future__ import annotations

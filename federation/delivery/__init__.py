@@ -6,7 +6,8 @@
 `queue_url` is None (SQLite at `{data_dir}/deliveries.sqlite3`), `sqlite:///path`, or
 `redis://host:port/db` (several machines sharing one queue). The worker (worker.py)
 claims due items, signs each POST with the signer's key at send time and retries with
-backoff (backoff.py); federation/outbound.py turns applied local activities into items.
+backoff (backoff.py); federation/outbound.py turns applied local activities into items,
+for the inboxes recipients.py finds.
 """
 
 from __future__ import annotations
