@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -131,8 +132,16 @@ def load_public_key(pem: bytes | str) -> PublicKey:
 
 
 def load_private_key(pem: bytes | str) -> PrivateKey:
-    """An RSA or Ed25519 private key from PKCS#8 or PKCS#1 PEM (unencrypted)."""
-    data = _normalise_pem(pem)
+    """An RSA or Ed25519 private key from PKCS#8 or PKCS#1 PEM (unencrypted).
+
+    Kept once loaded: reading an RSA private key checks it (about 50 ms for 2048 bits),
+    and every signed delivery or fetch needs its actor's key again.
+    """
+    return _load_private_key(_normalise_pem(pem))
+
+
+@lru_cache(maxsize=4096)
+def _load_private_key(data: bytes) -> PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
