@@ -135,7 +135,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
         if activity.type != "Update":
             return []  # a new actor has no followers yet
         actor = body["id"]
-        return [({"@context": context, "id": activity_id("Update", actor, actor, now),
+        return [({"@context": context, "id": _timed(activity_id("Update", actor, actor, now), now),
                   "type": "Update", "actor": actor, "object": body, "published": _iso(now),
                   "to": [_public()], "cc": [f"{actor}/followers"]}, actor)]
     author = _local_author(handler, body) or activity.actor
@@ -143,8 +143,9 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
         created = {"@context": context, **create_activity(document, author)}
         return [(created, author), *_group_announces(handler, body, author),
                 *_poll_update(handler, body, private)]
-    updated = {"@context": context, "id": activity_id("Update", author, body["id"], now),
-               "type": "Update", "actor": author, "object": body, "published": _iso(now),
+    identifier = _timed(activity_id("Update", author, body["id"], now), now)
+    updated = {"@context": context, "id": identifier, "type": "Update", "actor": author,
+               "object": body, "published": _iso(now),
                "to": body.get("to") or [_public()], "cc": body.get("cc") or []}
     return [(updated, author)]
 
@@ -237,7 +238,7 @@ def _poll_update(handler: ActivityHandler, body: dict[str, Any],
     now = datetime.now(UTC)
     inner = {k: v for k, v in question.items() if k != "@context"}
     return [({"@context": question.get("@context"),
-              "id": activity_id("Update", author, parent, now), "type": "Update",
+              "id": _timed(activity_id("Update", author, parent, now), now), "type": "Update",
               "actor": author, "object": inner, "published": _iso(now),
               "to": inner.get("to") or [_public()], "cc": inner.get("cc") or []}, author)]
 
@@ -270,13 +271,13 @@ def _reaction(handler: ActivityHandler, activity: Activity,
         inner_id = _recorded(private, actor, undone, target) or activity_id(undone, actor, target)
         to, cc = _reaction_addressing(handler, undone, actor, target)
         inner = {"id": inner_id, "type": undone, "actor": actor, "object": target}
-        return [({"@context": CONTEXT, "id": activity_id("Undo", actor, inner_id, now),
+        return [({"@context": CONTEXT, "id": _timed(activity_id("Undo", actor, inner_id, now), now),
                   "type": "Undo", "actor": actor, "object": inner, "to": to, "cc": cc}, actor)]
     to, cc = _reaction_addressing(handler, kind, actor, target)
     if kind in ("Like", "Follow", "Join", "Leave") and not any(
             not _local(handler, a) for a in to):
         return []  # nobody remote to tell
-    identifier = activity_id(kind, actor, target, now)
+    identifier = _timed(activity_id(kind, actor, target, now), now)
     _record(private, actor, kind, target, identifier)
     return [({"@context": CONTEXT, "id": identifier, "type": kind, "actor": actor,
               "object": target, "published": _iso(now), "to": to, "cc": cc}, actor)]
@@ -309,6 +310,13 @@ def _public() -> str:
     from federation.as2 import PUBLIC
 
     return PUBLIC
+
+
+def _timed(identifier: str, moment: datetime) -> str:
+    """A time-stamped activity id made unique below the second: two Updates of a poll, or
+    a Follow, its Undo and a new Follow within one second are distinct activities (the
+    queue delivers each id once per inbox)."""
+    return f"{identifier}.{moment.microsecond:06d}"
 
 
 def _iso(moment: datetime) -> str:

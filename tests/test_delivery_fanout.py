@@ -308,3 +308,25 @@ def test_a_hostile_follower_inbox_spoils_nothing_for_the_others(site: object) ->
         assert [r.path for r in peer.received] == ["/users/good/inbox"]
     finally:
         peer.stop()
+
+
+def test_follow_undo_follow_within_a_second_are_three_deliveries(site: object) -> None:
+    from federation.activities import Activity
+    from web.deliveries import deliver_now
+
+    platform = site.app.extensions["communecter"]  # type: ignore[attr-defined]
+    platform.settings.allow_private_addresses = True
+    alice = f"{platform.base_url}/persons/alice"
+    peer = InboxPeer(keys={key_id_for(alice): ActorKeys(platform.private).public_pem(alice)})
+    peer.start()
+    try:
+        carol = remote_follower(platform, peer, "carol", shared=True)
+        platform.activities.apply(Activity("Follow", alice, carol))
+        platform.activities.apply(Activity("Undo", alice, carol, content="Follow"))
+        platform.activities.apply(Activity("Follow", alice, carol))
+        assert deliver_now(site.app) == 3
+        first, undo, again = (r.activity for r in peer.received)
+        assert [first["type"], undo["type"], again["type"]] == ["Follow", "Undo", "Follow"]
+        assert undo["object"]["id"] == first["id"] != again["id"]
+    finally:
+        peer.stop()
