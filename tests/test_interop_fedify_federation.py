@@ -26,6 +26,7 @@ import html
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from tests.conftest import Server, start_server, stop_server
+from tests.conftest import Server, free_port, start_server, stop_server
 from tests.interop.fedify import CAVAGE, RFC9421, FedifyPeer, node_available, webfinger
 from tests.posts_support import assert_page_harmless
 
@@ -52,6 +53,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PASSWORD = "un mot de passe assez long"
 COMMUNE = "97411"  # Saint-Denis, La Réunion
 WAIT = 20.0
+POSTS_WHILE_DOWN = 30
 
 T = TypeVar("T")
 
@@ -687,6 +689,50 @@ def test_authorized_fetch_mode_lets_fedify_in_with_signed_gets(
         assert followers["found"], followers
     finally:
         stop_server(server)
+
+
+def test_deliveries_to_fedify_survive_its_downtime_and_our_restart(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fedify follows alice, then goes down; alice posts; our server is restarted; Fedify
+    comes back on the same address: every post reaches it, each exactly once (counted on
+    the requests its inbox answered 2xx, before Fedify's own de-duplication)."""
+    data_dir: Path = tmp_path_factory.mktemp("interop-restart") / "data"
+    data_dir.mkdir()
+    env = {**ENV, "COMMUNECTER_DELIVERY_BACKOFF_SCALE": "0.0005"}  # a "day" lasts 43 s
+    port = free_port()
+    peer = FedifyPeer(port=free_port())  # a fixed address, to come back on
+    with ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(peer.start)
+        server = start_server(data_dir, env=env, port=port)
+        starting.result(timeout=90)
+    try:
+        server.tokens["alice"] = server.cli("token", "create", "alice", "--create").split()[-1]
+        here = World(server, peer)
+        alice = here.person("alice")
+        peer.follow(alice)
+        peer.wait_for_following(alice, timeout=WAIT)
+        peer.stop()
+        posts = [post_on_wall(here, "alice", alice, f"Pendant la panne n°{n}")
+                 for n in range(POSTS_WHILE_DOWN)]
+        time.sleep(1)  # the workers find the peer down
+        stop_server(server)
+        server = start_server(data_dir, env=env, port=port)
+        peer.start()
+        arrived = wait_for(
+            f"the {POSTS_WHILE_DOWN} posts reached Fedify after its downtime",
+            lambda: (lambda found: found if set(posts) <= found else None)(
+                {a["object"] for a in peer.activities() if a["type"] == "Create"}),
+            timeout=60, detail=lambda: peer.requests()[-3:])
+        assert set(posts) <= arrived
+        time.sleep(2)  # nothing more comes
+        creates = [r for r in peer.requests() if r["status"] in (200, 202)
+                   and (r["activityId"] or "").split("#")[0] in posts]
+        per_activity = Counter(r["activityId"] for r in creates)
+        assert len(per_activity) == POSTS_WHILE_DOWN, per_activity
+        assert set(per_activity.values()) == {1}, per_activity
+    finally:
+        stop_server(server)
+        peer.close()
 
 
 def test_an_unsigned_delivery_is_refused_and_nothing_shows(world: World) -> None:
