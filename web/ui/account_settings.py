@@ -1,4 +1,5 @@
-"""The account page: password, commune, language and deletion of the logged-in person's
+"""The account page: password, commune, language, what the fediverse is told (approving
+followers one by one, being listed in directories) and deletion of the logged-in person's
 account. Routed by `web.ui.accounts` (endpoints `accounts.account_page`,
 `accounts.change_password`, ...).
 """
@@ -10,6 +11,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 
+from federation.as2_actors import DISCOVERABLE, MANUALLY_APPROVES, preferences
 from store.accounts import Account
 from web.i18n import LANGUAGES
 from web.platform import platform
@@ -19,8 +21,14 @@ from web.ui.session import accounts, current_account, log_out, login_required
 
 
 def _account_page(account: Account, status: int = 200, **extra: Any) -> Any:
+    from web.ui.follow_requests import waiting_count
+
     site = platform()
+    manual, discoverable = preferences(site.private, account.actor)
     page = {
+        "manually_approves_followers": manual,
+        "discoverable": discoverable,
+        "follow_requests_waiting": waiting_count(account.actor),
         "account": account,
         "commune_name": account_communes.commune_name(site.store, account.commune)
         or account.commune,
@@ -96,6 +104,29 @@ def change_locale() -> Any:
         return _account_page(account, 422, errors={"locale": _("Langue inconnue.")})
     accounts().update(account.id, locale=choice)
     session["locale"] = choice
+    return redirect("/account")
+
+
+@login_required
+def change_federation() -> Any:
+    """The person's choices for the fediverse, published on their actor document
+    (manuallyApprovesFollowers, discoverable); the servers that follow them are sent an
+    Update of it. Approving followers automatically again approves those who waited, as
+    Mastodon does when an account is unlocked."""
+    from web.ui.follow_requests import approve_everyone_waiting, tell_followers
+
+    account = current_account()
+    assert account is not None
+    manual = request.form.get(MANUALLY_APPROVES) == "on"
+    discoverable = request.form.get(DISCOVERABLE) == "on"
+    before = preferences(platform().private, account.actor)
+    accounts().update(account.id, settings={**account.settings, MANUALLY_APPROVES: manual,
+                                            DISCOVERABLE: discoverable})
+    if before[0] and not manual:
+        approve_everyone_waiting(account.actor)
+    if before != (manual, discoverable):
+        tell_followers(account.actor)
+    flash(_("Vos choix pour le fédivers sont enregistrés."), "info")
     return redirect("/account")
 
 

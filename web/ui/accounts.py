@@ -9,7 +9,8 @@ Routes
   GET      /login/link/<token>      logs in
   POST     /logout
   GET      /account                 the person's settings
-  POST     /account/password | /account/commune | /account/locale | /account/delete
+  POST     /account/password | /account/commune | /account/locale | /account/federation
+           | /account/delete
 
 Links sent by mail are single-use and expire (COMMUNECTER_SIGNUP_LINK_TTL, default 24 h;
 COMMUNECTER_LOGIN_LINK_TTL, default 30 min; in seconds); only a hash of their token is
@@ -35,6 +36,7 @@ from web.ui.account_citizens import citizen_graph, create_citizen_account
 from web.ui.account_settings import (
     account_page,
     change_commune,
+    change_federation,
     change_locale,
     change_password,
     delete_account_route,
@@ -63,10 +65,10 @@ from web.ui.session import accounts, log_in, log_out, protect
 
 # kept importable from here: they lived in this module before it was split
 __all__ = ["DEFAULT_TTL", "EMAIL", "MAX_PASSWORD", "MIN_PASSWORD", "RATE_LIMITS",
-           "RESERVED_HANDLES", "account_page", "bp", "change_commune", "change_locale",
-           "change_password", "citizen_graph", "confirm_signup", "create_citizen_account",
-           "delete_account_route", "hasher", "login", "login_link", "logout",
-           "normalize_email", "safe_next", "signup"]
+           "RESERVED_HANDLES", "account_page", "bp", "change_commune", "change_federation",
+           "change_locale", "change_password", "citizen_graph", "confirm_signup",
+           "create_citizen_account", "delete_account_route", "hasher", "login", "login_link",
+           "logout", "normalize_email", "safe_next", "signup"]
 
 bp = Blueprint("accounts", __name__)
 protect(bp.name)
@@ -215,4 +217,5 @@ bp.get("/account")(account_page)
 bp.post("/account/password")(change_password)
 bp.post("/account/commune")(change_commune)
 bp.post("/account/locale")(change_locale)
+bp.post("/account/federation")(change_federation)
 bp.post("/account/delete")(delete_account_route)

@@ -16,8 +16,10 @@ calls every quarter of an hour (`DigestSender`); it sends at most one digest per
 day. With "off", nothing is ever
 mailed: the notification is marked so that no later digest picks it up either.
 
-Kinds with a sentence of their own: like, comment, mention, follow, join, join_request,
-invite, accept; any other kind is shown with a generic sentence.
+Kinds with a sentence of their own: like, comment, mention, follow, follow_request (a
+Follow waiting for the approval of a person who approves followers one by one, see
+web/ui/follow_requests.py), join, join_request, invite, accept; any other kind is shown
+with a generic sentence. Accounts of other servers are named "Name (@user@host)".
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
-from federation import moderation
+from federation import follow_requests, moderation
 from store.notifications import (
     EMAIL_CHOICES,
     SETTING,
@@ -84,6 +86,9 @@ def notify(recipient: str, kind: str, actor: str, object: str, target: str | Non
     site = app.extensions["communecter"]
     if moderation.matches(moderation.hidden_for(site.private, recipient), actor):
         return None  # the recipient blocks or mutes the actor (federation/moderation.py)
+    if kind == "follow" and object == recipient and \
+            follow_requests.state_of(site.activities, recipient, actor) == "pending":
+        kind = "follow_request"  # the person approves followers one by one: not yet
     store = Notifications(site.private)
     note = store.notify(recipient, kind, actor, object, target)
     if note is None:
@@ -124,6 +129,25 @@ def send_digests(app: Flask | None = None, now: datetime | None = None) -> int:
     return sent
 
 
+def names_of(notes: list[Notification]) -> dict[str, Any]:
+    """What to call the actors and things of some notifications: names of local
+    resources (web.ui.posts.labels), and for accounts of other servers their name with
+    their handle, "Name (@user@host)", from the cached actor (web.ui.remote_views), so
+    that nobody is called by the last segment of an IRI."""
+    from web.ui.post_views import Label
+    from web.ui.posts import labels
+    from web.ui.remote_views import remote_labels
+
+    iris = ({n.actor for n in notes} | {n.object for n in notes}
+            | {n.target for n in notes if n.target})
+    names: dict[str, Any] = labels(iris)
+    for iri, remote in remote_labels(iris).items():
+        handle = f"@{remote.handle}"
+        shown = handle if remote.name in (remote.handle, handle) else f"{remote.name} ({handle})"
+        names[iri] = Label(shown, "Person")
+    return names
+
+
 def _outside_requests(app: Flask) -> Any:
     """A request context for work done outside requests (the worker's digests, inbox
     deliveries): the layout's context processors read the session, which needs one."""
@@ -137,10 +161,8 @@ def _stamp(now: datetime | None = None) -> str:
 
 def _mail(account: Any, notes: list[Notification], digest: bool) -> None:
     from web.mail import queue_mail
-    from web.ui.posts import labels
 
-    names = labels({n.actor for n in notes} | {n.object for n in notes}
-                   | {n.target for n in notes if n.target})
+    names = names_of(notes)
     template = "notifications/mail/digest" if digest else "notifications/mail/notification"
     queue_mail(account.email, template, account.locale or "fr", notes=notes, names=names)
 
@@ -217,8 +239,6 @@ def _login() -> Response:
 
 @bp.get("/notifications")
 def index() -> Any:
-    from web.ui.posts import labels
-
     account = current_account()
     if account is None:
         return _login()
@@ -227,8 +247,7 @@ def index() -> Any:
     notes = Notifications(site.private).latest(account.actor, PAGE + 1, (page - 1) * PAGE)
     more = len(notes) > PAGE
     notes = notes[:PAGE]
-    names = labels({n.actor for n in notes} | {n.object for n in notes}
-                   | {n.target for n in notes if n.target})
+    names = names_of(notes)
     return render_template("notifications/list.html", notes=notes, names=names, page=page,
                            more=more)
 
