@@ -412,6 +412,33 @@ def test_a_project_announces_posts_on_its_wall_to_its_followers(world: World) ->
     assert PUBLIC in audience and get_as2(project)["followers"] in audience, announce["raw"]
 
 
+def test_following_a_commune_brings_its_public_activity(world: World) -> None:
+    """A commune is a Group: Fedify follows it by its handle (its INSEE code) and gets
+    the posts on its wall (the commune's Announce, or the author's Create addressed to
+    the commune's followers)."""
+    commune = webfinger(world.base, COMMUNE)
+    assert commune == f"{world.base}/territories/{COMMUNE}"
+    assert get_as2(commune)["type"] == "Group"
+    world.peer.follow(commune)
+    world.peer.wait_for_following(commune, timeout=WAIT)
+    post = post_on_wall(world, "alice", commune, f"Vide-grenier {uuid.uuid4().hex[:6]}")
+
+    followers = get_as2(commune)["followers"]
+
+    def brought(activity: dict) -> bool:
+        raw = activity.get("raw") or {}
+        inner = raw.get("object")
+        target = inner.get("id") if isinstance(inner, dict) else inner
+        audience = [*_as_list(raw.get("to")), *_as_list(raw.get("cc"))]
+        return target == post and (
+            (activity["type"] == "Announce" and activity["actor"] == commune)
+            or (activity["type"] == "Create" and followers in audience))
+
+    shared = delivered(world, brought, f"the post on the commune's wall reached Fedify {post}")
+    assert_verified_by_fedify(world, shared)
+    world.peer.unfollow(commune)
+
+
 def test_an_event_reaches_fedify_as_a_mobilizon_event(world: World, org_followed) -> None:
     place = ldp_create(world, "places", "alice", f"case-{uuid.uuid4().hex[:6]}", (
         f'<> a <{CC}PointOfInterest> ; <{AS}name> "Case du Barachois" ;\n'
