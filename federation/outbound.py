@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 ACTOR_TYPES = {"Person", "Organization", "Group", "Application", "Service"}
 REACTIONS = ("Like", "Announce", "Follow", "Join", "Leave")
+#: Reactions that stand until undone: applying one again changes nothing and sends nothing.
+ONCE = ("Like", "Announce")
 _AUDIENCE = (AS.to, AS.cc, AS.bto, AS.bcc, AS.audience, AS.inReplyTo)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbound_reactions (
@@ -128,6 +130,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
     document = object_document(handler.store, handler.base_url, activity.object, private)
     if document is None or _types(document) & {"Tombstone"}:
         return []
+    _address_remote_parent(handler, document)
     context = document.get("@context")
     body = {k: v for k, v in document.items() if k != "@context"}
     now = datetime.now(UTC)
@@ -148,6 +151,22 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
                "object": body, "published": _iso(now),
                "to": body.get("to") or [_public()], "cc": body.get("cc") or []}
     return [(updated, author)]
+
+
+def _address_remote_parent(handler: ActivityHandler, body: dict[str, Any]) -> None:
+    """A local reply to a remote post goes to that post's author too (Mastodon files a
+    reply under its post only when it reaches its author): the cached post's owner is
+    added to cc when the reply did not name them (a reply written over LDP)."""
+    parent = body.get("inReplyTo")
+    if not isinstance(parent, str) or _local(handler, parent):
+        return
+    owner = _remote_owner(handler, parent)
+    if not owner or _local(handler, owner):
+        return
+    cc = body.get("cc") or []
+    cc = cc if isinstance(cc, list) else [cc]
+    if owner not in cc and owner not in (body.get("to") or []):
+        body["cc"] = [*cc, owner]
 
 
 def _nobody_remote(handler: ActivityHandler, activity: Activity) -> bool:
@@ -269,6 +288,8 @@ def _reaction(handler: ActivityHandler, activity: Activity,
         if undone not in REACTIONS:
             return []  # an Undo of a local Like/Announce graph by its IRI: nothing remote
         inner_id = _recorded(private, actor, undone, target) or activity_id(undone, actor, target)
+        if undone in ONCE:
+            _forget(private, actor, undone, target)  # a new Like after this one goes out
         to, cc = _reaction_addressing(handler, undone, actor, target)
         inner = {"id": inner_id, "type": undone, "actor": actor, "object": target}
         return [({"@context": CONTEXT, "id": _timed(activity_id("Undo", actor, inner_id, now), now),
@@ -277,6 +298,8 @@ def _reaction(handler: ActivityHandler, activity: Activity,
     if kind in ("Like", "Follow", "Join", "Leave") and not any(
             not _local(handler, a) for a in to):
         return []  # nobody remote to tell
+    if kind in ONCE and _recorded(private, actor, kind, target):
+        return []  # liked (shared) already: the handler wrote nothing, nothing goes out
     identifier = _timed(activity_id(kind, actor, target, now), now)
     _record(private, actor, kind, target, identifier)
     return [({"@context": CONTEXT, "id": identifier, "type": kind, "actor": actor,
@@ -352,6 +375,17 @@ def _record(private: PrivateStore | None, actor: str, kind: str, target: str,
                        (actor, kind, target, identifier))
     except sqlite3.Error as error:
         logger.warning("could not record %s %s: %s", kind, identifier, error)
+
+
+def _forget(private: PrivateStore | None, actor: str, kind: str, target: str) -> None:
+    if private is None:
+        return
+    try:
+        with private.connection() as db:
+            db.execute("DELETE FROM outbound_reactions WHERE actor = ? AND kind = ? "
+                       "AND object = ?", (actor, kind, target))
+    except sqlite3.Error as error:
+        logger.warning("could not forget %s of %s: %s", kind, target, error)
 
 
 def _author_recorded(private: PrivateStore | None, target: str) -> str | None:

@@ -107,13 +107,15 @@ def like_iri(base_url: str, actor: str, object_iri: str) -> str:
 
 @handles("Like")
 def like(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
-    """Likes a post, a comment or any other member of a container (an event…)."""
-    try:
-        container_of(activity.object, handler.base_url)
-    except ValueError:
-        raise Invalid("one may like posts, comments and other resources of this "
-                      "instance") from None
-    _existing(handler, activity.object)
+    """Likes a post, a comment or any other member of a container (an event…), or — for
+    a local actor — a remote object cached here (`_remote_target`)."""
+    if not _remote_target(handler, activity):
+        try:
+            container_of(activity.object, handler.base_url)
+        except ValueError:
+            raise Invalid("one may like posts, comments and other resources of this "
+                          "instance") from None
+        _existing(handler, activity.object)
     iri = like_iri(handler.base_url, activity.actor, activity.object)
     if handler.store.graph(iri) is not None:
         return Outcome(iri, None)  # liked already: liking is idempotent
@@ -162,12 +164,14 @@ def share_iri(base_url: str, actor: str, object_iri: str) -> str:
 @handles("Announce")
 def announce(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
     """Shares ("boosts") a post, comment or other resource of this instance: kept as its
-    own graph `{base}/shares/{hash}` (as:Announce, as:actor, as:object), like a Like."""
-    try:
-        container_of(activity.object, handler.base_url)
-    except ValueError:
-        raise Invalid("one may share resources of this instance") from None
-    _existing(handler, activity.object)
+    own graph `{base}/shares/{hash}` (as:Announce, as:actor, as:object), like a Like. A
+    local actor may also share a remote object cached here (`_remote_target`)."""
+    if not _remote_target(handler, activity):
+        try:
+            container_of(activity.object, handler.base_url)
+        except ValueError:
+            raise Invalid("one may share resources of this instance") from None
+        _existing(handler, activity.object)
     iri = share_iri(handler.base_url, activity.actor, activity.object)
     if handler.store.graph(iri) is not None:
         return Outcome(iri, None)
@@ -275,6 +279,9 @@ def check_new_post(handler: ActivityHandler, actor: str, iri: str, graph: Graph)
     if parent is not None:
         if not handler.is_local(actor) and not handler.is_local(str(parent)):
             return  # a remote answer to a remote reply: its thread was checked on arrival
+        if not handler.is_local(str(parent)):
+            remote_object(handler, str(parent))  # a local answer to a remote post
+            return
         parent_graph = _existing(handler, str(parent))
         if (parent, RDF.type, CC.Post) not in parent_graph and handler.is_local(actor):
             raise Invalid("comments answer posts or comments")
@@ -351,6 +358,44 @@ def post_editors(handler: ActivityHandler, iri: str, current: Graph) -> set[str]
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+#: What a local person may like, share or answer on another server: posts and the like,
+#: never an actor (a Like of a person means nothing to other servers).
+REMOTE_ANSWERABLE = {AS.Note, AS.Article, AS.Page, AS.Question, AS.Event, AS.Video,
+                     AS.Image, AS.Audio, CC.Post}
+
+
+def _remote_target(handler: ActivityHandler, activity: Activity) -> bool:
+    """True when the activity is a local actor's reaction to a remote object, checked:
+    the object must be cached here as a graph of its own (federation.remote.RemoteObjects,
+    or a Create that reached our inbox), not deleted, and a post-like object. False for a
+    local object (the local rules apply). A remote actor's reaction to a remote object
+    concerns nobody here: refused."""
+    if handler.is_local(activity.object):
+        return False
+    if not handler.is_local(activity.actor):
+        raise Invalid("one may like or share resources of this instance")
+    remote_object(handler, activity.object)
+    return True
+
+
+def remote_object(handler: ActivityHandler, iri: str) -> Graph:
+    """The cached graph of a remote post that local people may like, share or answer
+    (NotFound when it is not cached here, Gone when deleted, Invalid for an actor…)."""
+    if not iri.startswith(("http://", "https://")):
+        raise Invalid(f"{iri} is not a web address")
+    found = handler.store.graph(iri)
+    if found is None:
+        raise NotFound(f"{iri} is not known here (fetch it first)")
+    graph = graph_from_ntriples(found)
+    subject = URIRef(iri)
+    if is_tombstone(graph, subject):
+        raise Gone(f"{iri} was deleted")
+    if not set(graph.objects(subject, RDF.type)) & REMOTE_ANSWERABLE:
+        raise Invalid(f"{iri} is not a post one may like, share or answer")
+    return graph
+
 
 
 def _existing(handler: ActivityHandler, iri: str) -> Graph:

@@ -49,6 +49,7 @@ from web.ui.remote_views import (
     RemoteLabel,
     _host,
     actor_from_graph,
+    add_reactions,
     cached_actor,
     is_remote,
     profile_href,
@@ -134,7 +135,7 @@ def _lookup_page(query_text: str = "", error: str | None = None, status: int = 2
                        for i in [*followed, *pending]),
                       key=lambda entry: entry[0].handle.lower())
     body = render_template("remote/lookup.html", q=query_text, error=error, accounts=accounts,
-                           posts=remote_posts(followed, FEED_POSTS))
+                           posts=add_reactions(remote_posts(followed, FEED_POSTS), me))
     return Response(body, status, content_type="text/html; charset=utf-8")
 
 
@@ -228,7 +229,8 @@ def _profile_page(actor: RemoteActor, error: str | None = None, status: int = 20
     account = current_account()
     body = render_template("remote/profile.html", actor=actor, error=error,
                            follow=follow_status(account.actor, actor.iri) if account else None,
-                           posts=remote_posts([actor.iri], PROFILE_POSTS))
+                           posts=add_reactions(remote_posts([actor.iri], PROFILE_POSTS),
+                                               account.actor if account else None))
     return Response(body, status, content_type="text/html; charset=utf-8")
 
 

@@ -21,6 +21,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
 from federation import text, webfinger_client
+from federation.errors import ActivityRefused
+from federation.handlers import social
 from federation.resources import graph_from_ntriples
 from ontology import AS, CC
 from store.queries import query
@@ -57,10 +59,20 @@ class RemotePost:
     name: str = ""
     parent: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    likes: int = 0  # likes and shares known here (ours, and remote ones of local posts)
+    shares: int = 0
+    liked: bool = False  # by the person reading
+    shared: bool = False
+    replies: list[Any] = field(default_factory=list)  # web/ui/post_views.py Items
 
     @property
     def author_href(self) -> str:
         return profile_href(self.author)
+
+    @property
+    def href(self) -> str:
+        """Its page here: the post, its likes and shares, the answers written here."""
+        return url_for("remote_posts.post", iri=self.iri)
 
 
 @dataclass(frozen=True)
@@ -197,6 +209,63 @@ def remote_posts(authors: list[str], limit: int) -> list[RemotePost]:
             _web_url(row.get("url")) or iri, str(row.get("name") or ""),
             _web_url(row.get("parent")))
     return list(found.values())[:limit]
+
+
+# --- one remote post, its reactions and the answers written here -------------------------
+
+
+NOBODY = URIRef("urn:communecter:nobody")
+
+
+def add_reactions(posts: list[RemotePost], viewer: str | None) -> list[RemotePost]:
+    """Fills in the likes and shares of some remote posts, and whether `viewer` gave
+    them (one query)."""
+    if not posts:
+        return posts
+    rows = platform().store.select(query(
+        "reactions_to_posts", objects=[URIRef(p.iri) for p in posts],
+        viewer=URIRef(viewer) if viewer else NOBODY))
+    found: dict[tuple[str, str], tuple[int, bool]] = {
+        (str(r["object"]), str(r["kind"])): (int(r["n"]), bool(int(r.get("own") or 0)))
+        for r in rows}
+    for post in posts:
+        post.likes, post.liked = found.get((post.iri, str(AS.Like)), (0, False))
+        post.shares, post.shared = found.get((post.iri, str(AS.Announce)), (0, False))
+    return posts
+
+
+def cached_post(iri: str) -> RemotePost | None:
+    """A remote post cached as a graph of its own (fetched, or come to our inbox), as the
+    pages show it; None when it is not cached, deleted, no post, or claims an author of
+    another server."""
+    if not is_remote(iri):
+        return None
+    try:
+        graph = social.remote_object(platform().activities, iri)
+    except ActivityRefused:  # not cached, deleted, no post: nothing to show
+        return None
+    subject = URIRef(iri)
+    author = graph.value(subject, AS.attributedTo)
+    if not isinstance(author, URIRef) or _host(str(author)) != _host(iri):
+        return None
+    label = remote_labels([str(author)]).get(str(author))
+    handle = label.handle if label else str(author)
+    return RemotePost(
+        iri, str(author), handle, label.name if label else handle,
+        Markup(text.clean_html(_best_literal(graph, subject, AS.content))),
+        _moment(graph.value(subject, AS.published)), _link(graph, subject) or iri,
+        _best_literal(graph, subject, AS.name), _web_url(graph.value(subject, AS.inReplyTo)))
+
+
+def answers_here(post: RemotePost, viewer: str | None, moderator: bool) -> list[Any]:
+    """The answers written here to a remote post (and the remote answers that joined
+    them), threaded as on our own posts' pages, with their likes and authors."""
+    from web.ui import post_views
+
+    root = post_views.Item(post.iri, post.author, post.html, post.when)
+    post_views._threads([root])
+    post_views._decorate([root], viewer, set(), moderator)
+    return root.replies
 
 
 # --- remote people in local threads -----------------------------------------------------
