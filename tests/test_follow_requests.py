@@ -68,7 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir.mkdir()
     running = start_server(data_dir, env={"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1"})
     try:
-        running.cli("token", "create", "fanny", "--create")
+        for handle in ("fanny", "bob"):
+            running.cli("token", "create", handle, "--create")
         yield running
     finally:
         stop_server(running)
@@ -77,20 +78,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def fanny(server: Server) -> requests.Session:
     """fanny's browser, logged in with her password."""
+    return log_in(server, "fanny")
+
+
+def log_in(server: Server, handle: str) -> requests.Session:
+    """The browser of `handle` (a citizen with an account), logged in with a password."""
     from argon2 import PasswordHasher
 
     from store.accounts import Accounts
     from store.private import PrivateStore
 
     accounts = Accounts(PrivateStore(server.data_dir / "private.sqlite3"))
-    account = accounts.create("fanny@example.org", f"{server.base_url}/persons/fanny",
+    email = f"{handle}@example.org"
+    account = accounts.create(email, f"{server.base_url}/persons/{handle}",
                               f"{server.base_url}/territories/97411")
     accounts.update(account.id, password_hash=PasswordHasher().hash(PASSWORD),
                     confirmed=account.created)
     session = requests.Session()
+    session.headers["Accept"] = "text/html"
     done = session.post(f"{server.base_url}/login", allow_redirects=False, timeout=10, data={
         "csrf_token": csrf_of(session, f"{server.base_url}/login"), "method": "password",
-        "email": "fanny@example.org", "password": PASSWORD})
+        "email": email, "password": PASSWORD})
     assert done.status_code in (302, 303), done.text[:500]
     return session
 
@@ -163,9 +171,6 @@ def test_the_choices_are_published_on_the_actor(server: Server, fanny: requests.
     page = fanny.get(f"{server.base_url}/account", timeout=10).text
     assert "Approuver mes abonnés un par un" in page
     assert "Me rendre visible dans les annuaires du fédivers" in page
-    english = fanny.get(f"{server.base_url}/account", timeout=10,
-                        headers={"Accept-Language": "en"})
-    assert english.status_code == 200
     forged = fanny.post(f"{server.base_url}/account/federation", timeout=10,
                         data={"manually_approves_followers": "on"}, allow_redirects=False)
     assert forged.status_code == 400  # no CSRF token: nothing changes
@@ -225,6 +230,31 @@ def test_a_follow_waits_and_is_accepted_or_rejected(server: Server, fanny: reque
     assert answer(server, fanny, "accept", "").status_code == 422
 
 
+def test_a_local_follow_waits_too(server: Server, fanny: requests.Session) -> None:
+    """bob, on this instance, asks too: he is told that his request waits, and he may
+    withdraw it."""
+    me, bob = f"{server.base_url}/persons/fanny", f"{server.base_url}/persons/bob"
+    assert choose(server, fanny, manually_approves_followers=True,
+                  discoverable=True).status_code in (302, 303)
+    browser = log_in(server, "bob")
+    token = csrf_of(browser, me)
+    asked = browser.post(f"{me}/follow", data={"csrf_token": token}, timeout=10)
+    assert asked.status_code == 200
+    assert "Votre demande est envoyée" in html.unescape(asked.text)
+    assert bob not in collection(server, f"{me}/followers")
+    browser.post(f"{me}/unfollow", data={"csrf_token": token}, timeout=10)
+    assert "Personne n'attend" in html.unescape(
+        fanny.get(f"{server.base_url}/account/follow-requests", timeout=10).text)
+    browser.post(f"{me}/follow", data={"csrf_token": token}, timeout=10)
+    page = fanny.get(f"{server.base_url}/account/follow-requests", timeout=10).text
+    assert f'href="{bob}"' in page
+    assert answer(server, fanny, "accept", bob).status_code == 303
+    assert bob in collection(server, f"{me}/followers")
+    assert collection(server, f"{bob}/following") == [me]
+    browser.post(f"{me}/unfollow", data={"csrf_token": token}, timeout=10)
+    assert bob not in collection(server, f"{me}/followers")
+
+
 def test_approving_automatically_again_lets_everyone_waiting_in(
         server: Server, fanny: requests.Session, peer: RecordingPeer) -> None:
     """As when a Mastodon account is unlocked; the followers' servers are sent the
@@ -245,3 +275,34 @@ def test_approving_automatically_again_lets_everyone_waiting_in(
     assert actor["id"] == me and actor["manuallyApprovesFollowers"] is False
     page = fanny.get(f"{server.base_url}/account/follow-requests", timeout=10).text
     assert "Personne n'attend votre réponse." in html.unescape(page)
+    english = requests.Session()
+    english.cookies.update(fanny.cookies)
+    english.post(f"{server.base_url}/account/locale", timeout=10, data={
+        "csrf_token": csrf_of(fanny, f"{server.base_url}/account"), "locale": "en"})
+    page = english.get(f"{server.base_url}/account", timeout=10).text
+    assert "Approve followers one by one" in page
+    assert "Be listed in fediverse directories" in page
+    page = english.get(f"{server.base_url}/account/follow-requests", timeout=10).text
+    assert "Nobody is waiting for your answer." in page
+
+
+def test_every_text_has_an_english_translation() -> None:
+    """The follow requests page, its messages and the notifications' sentences."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for path in [*sorted((root / "web/templates/follow_requests").glob("*.html")),
+                 root / "web/templates/notifications/_sentence.html"]:
+        for _, message, _, _ in extract_from_file("jinja2", path, options={"extensions": ""}):
+            found.add(message if isinstance(message, str) else message[0])
+    for path in (root / "web/ui/follow_requests.py", root / "web/ui/element_actions.py"):
+        for _, message, _, _ in extract_from_file("python", path, keywords={"_": None}):
+            found.add(message if isinstance(message, str) else message[0])
+    translated: set[str] = set()
+    for catalog in (root / "web/translations/en/LC_MESSAGES").glob("*.po"):
+        with open(catalog, "rb") as handle:
+            translated |= {m.id if isinstance(m.id, str) else m.id[0]
+                           for m in read_po(handle, locale="en") if m.id and m.string}
+    assert not sorted(found - translated), sorted(found - translated)

@@ -16,8 +16,9 @@ Remote actors (their IRIs are not under this instance's base URL):
   joins `{person}/following`, on Reject it is forgotten. The outbound side (delivery
   observer) sends the Follow itself.
 * A person who approves followers by hand (federation/follow_requests.py) is not
-  followed at once by remote actors: their Follow waits for the person's Accept or
-  Reject (actor: the person, object: the follower, content "Follow").
+  followed at once, by remote actors or local people: the Follow waits for the person's
+  Accept or Reject (actor: the person, object: the follower, content "Follow"); the
+  follower's Undo withdraws it.
 * Block by a remote actor of a local person: each stops following the other.
 * Move of a remote actor: the local people who followed it follow its new IRI (pending
   until the new actor Accepts; their Follows are sent by the outbound side).
@@ -110,7 +111,7 @@ def follow(handler: ActivityHandler, activity: Activity, now: datetime) -> Outco
         raise refusal(Invalid, "self_follow", "one does not follow oneself")
     if not handler.is_local(thing):
         return _follow_remote(handler, person, thing, now)
-    if not handler.is_local(person) and follow_requests.approves_by_hand(handler, thing):
+    if follow_requests.approves_by_hand(handler, thing):
         _followable(handler, thing)
         if person in followers_of(handler, thing):
             raise refusal(Conflict, "already_following", "you follow this already")
@@ -134,8 +135,7 @@ def undo(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
     """Undo of a Follow (object: what was followed): a pending follow of a remote actor
     is withdrawn, an accepted one leaves both lists."""
     thing, person = activity.object, activity.actor
-    requested = not handler.is_local(person) and follow_requests.withdraw(handler, thing,
-                                                                          person)
+    requested = follow_requests.withdraw(handler, thing, person)
     if requested and person not in followers_of(handler, thing):
         return Outcome(followers_iri(thing), None)  # a request withdrawn
     withdrawn = not handler.is_local(thing) and _pending(handler).forget(person, thing)
@@ -252,6 +252,8 @@ def reject_follow(handler: ActivityHandler, activity: Activity, now: datetime) -
     if handler.is_local(activity.actor):
         if not follow_requests.decide(handler, activity.actor, activity.object, "rejected"):
             raise refusal(NotFound, "no_request", "nobody waits for this answer")
+        if handler.is_local(activity.object):  # nothing to tell another server
+            follow_requests.withdraw(handler, activity.actor, activity.object)
         return Outcome(followers_iri(activity.actor), None)
     thing, person = activity.actor, activity.object
     _pending(handler).forget(person, thing)
@@ -267,15 +269,21 @@ def reject_follow(handler: ActivityHandler, activity: Activity, now: datetime) -
 
 
 def _approve(handler: ActivityHandler, person: str, follower: str) -> Outcome:
-    """The person approves a waiting follower: it joins the person's followers."""
+    """The person approves a waiting follower: it joins the person's followers (and the
+    person joins a local follower's following)."""
     if follow_requests.state_of(handler, person, follower) != "pending":
         raise refusal(NotFound, "no_request", "nobody waits for this answer")
 
     def attempt() -> Outcome:
         followers, etag = read_collection(handler, followers_iri(person))
+        following, following_etag = ((read_collection(handler, following_iri(follower)))
+                                     if handler.is_local(follower) else ([], None))
         outcome = _write(handler, person, sorted({*followers, follower}), etag,
-                         follower, [], None)
-        follow_requests.decide(handler, person, follower, "accepted")
+                         follower, sorted({*following, person}), following_etag)
+        if handler.is_local(follower):  # nothing to tell another server
+            follow_requests.withdraw(handler, person, follower)
+        else:
+            follow_requests.decide(handler, person, follower, "accepted")
         return outcome
 
     return retrying(attempt)

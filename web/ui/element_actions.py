@@ -114,7 +114,13 @@ def remove(container: str, slug: str) -> Any:
 
 @logged_in
 def follow(container: str, slug: str) -> Any:
-    return _act("Follow", _iri(container, slug), done=_("Vous suivez cette page."))
+    from federation import follow_requests
+
+    iri = _iri(container, slug)
+    if follow_requests.approves_by_hand(platform().activities, iri):
+        return _act("Follow", iri, done=_("Votre demande est envoyée : cette personne "
+                                          "approuve ses abonnés un par un."))
+    return _act("Follow", iri, done=_("Vous suivez cette page."))
 
 
 @logged_in
