@@ -204,6 +204,7 @@ def test_a_follow_waits_and_is_accepted_or_rejected(server: Server, fanny: reque
     assert re.search(r'follow-requests">[^<]*</a> <span class="count">2</span>', account)
     notes = fanny.get(f"{server.base_url}/notifications", timeout=10).text
     assert f"Amy (@amy@{host}) demande à vous suivre" in html.unescape(notes)
+    assert 'href="/account/follow-requests"' in notes
     assert received(peer, "Accept", f"{amy}/inbox") == []  # not at once
 
     assert answer(server, fanny, "accept", amy, token="forged").status_code == 400
