@@ -14,7 +14,10 @@ path are covered by the one write path. What goes out:
 - Delete: a Tombstone, by the object's author (also when a moderator deleted it), to the
   author's followers.
 - Like, Announce, Follow, Join, Leave and their Undo: to the owner of the object (when
-  remote) and, for Announce, to the actor's followers.
+  remote) and, for Announce, to the actor's followers. A Like or Announce applied again
+  (the handler keeps one) sends nothing until its Undo.
+- A local reply to a remote post (Create{Note inReplyTo}) also goes to that post's author
+  (cc), as cached, when the reply did not name them.
 
 Recipients are resolved once, in the request, by federation.delivery.recipients from the
 cached graphs of remote actors: one POST per shared inbox, else per inbox; local

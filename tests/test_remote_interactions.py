@@ -240,6 +240,24 @@ def test_reply_reaches_the_author_and_shows_under_the_note(
     assert 'action="/fediverse/like"' not in anonymous.text
 
 
+def test_a_post_read_from_the_outbox_is_fetched_then_liked(
+        instance: Server, peer: RecordingPeer, citizen) -> None:
+    """Posts on a profile come from the outbox page; liking one fetches it first."""
+    session, _me, token, _note = citizen
+    first = f"{peer.origin}/notes/1"
+    profile = session.get(f"{instance.base_url}/fediverse/account",
+                          params={"iri": peer.actor}, timeout=30)
+    shown = _shown(profile.text)
+    assert "Bonjour depuis ailleurs" in shown and "Partager" in shown
+    fetched = len([r for r in peer.requests if r == "GET /notes/1"])
+    liked = session.post(f"{instance.base_url}/fediverse/like", timeout=30, data={
+        "csrf_token": token, "iri": first, "next": "/fediverse"})  # back where it was
+    assert liked.status_code == 200 and liked.url.endswith("/fediverse")
+    assert len([r for r in peer.requests if r == "GET /notes/1"]) > fetched
+    assert wait_until(lambda: any(a["object"] == first for _u, _h, a, _b in peer.got("Like")))
+    assert "1 j'aime" in _post_page(session, instance, first)
+
+
 def test_a_hostile_note_is_shown_and_liked_harmlessly(instance: Server, peer: RecordingPeer,
                                                       citizen) -> None:
     session, _me, token, _note = citizen

@@ -15,6 +15,10 @@ Walls — who may post on whose wall (documented for the whole platform here, on
 Likes: a Like is an activity by an actor on an object (ActivityPub §6.8); it is kept as
 its own small public graph, named from the actor and the object (`like_iri`), so that
 liking twice is liking once and counts are a SPARQL COUNT. Undo of that Like deletes it.
+Shares (Announce) are kept the same way. A local person may also like, share or answer a
+post of another server once it is cached here as a graph of its own (`remote_object`):
+the like or share is stored exactly as one of a local post, and federation/outbound.py
+tells the post's author.
 
 Reports: a Flag writes nothing public; the report goes to the moderation queue of the
 private store through the listener the web layer registers (`listen`), inside the

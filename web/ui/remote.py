@@ -20,7 +20,9 @@ cached is shown to anyone. Remote HTML was sanitised before storage and is sanit
 here before it is marked safe (federation.text.clean_html, nh3).
 
 Reading remote people and posts from the cache is web/ui/remote_views.py's, which other
-pages use too (threads, participants, followers).
+pages use too (threads, participants, followers). Liking, sharing and answering remote
+posts (J'aime / Partager / Répondre, and the page of one remote post) is
+web/ui/remote_interactions.py's.
 """
 
 from __future__ import annotations
