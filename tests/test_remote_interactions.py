@@ -238,6 +238,15 @@ def test_reply_reaches_the_author_and_shows_under_the_note(
                              timeout=30)
     assert anonymous.status_code == 200 and "pompe à vélo" in anonymous.text
     assert 'action="/fediverse/like"' not in anonymous.text
+    # someone answers the answer: it shows in the same conversation here
+    answer = peer.add_note("merci", "<p>Merci, à samedi !</p>", "2026-11-26T12:00:00Z",
+                           in_reply_to=reply["id"])
+    delivered = peer.deliver(f"{instance.base_url}/inbox", {
+        "id": f"{answer['id']}/activity", "type": "Create", "actor": peer.actor,
+        "to": [PUBLIC], "cc": [me], "object": answer})
+    assert delivered.status_code == 202, delivered.text
+    conversation = _post_page(session, instance, note).split("Réponses écrites ici", 1)[1]
+    assert conversation.index("pompe à vélo") < conversation.index("Merci, à samedi")
 
 
 def test_a_post_read_from_the_outbox_is_fetched_then_liked(

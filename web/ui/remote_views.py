@@ -264,8 +264,33 @@ def answers_here(post: RemotePost, viewer: str | None, moderator: bool) -> list[
 
     root = post_views.Item(post.iri, post.author, post.html, post.when)
     post_views._threads([root])
+    _answers_to_answers(root)
     post_views._decorate([root], viewer, set(), moderator)
     return root.replies
+
+
+def _answers_to_answers(root: Any) -> None:
+    """Other servers' answers to our answers: such an answer joins the thread of our
+    answer (federation/handlers/remote_objects.thread_root takes the first local post as
+    its root, and our answer's own root is remote), so it is looked for under each of
+    them and hung where it belongs."""
+    from web.ui import post_views
+
+    shown = {item.iri: item for item in post_views._walk([root])}
+    shadows = [post_views.Item(r.iri, r.author, r.html, r.when, depth=r.depth)
+               for r in root.replies]
+    post_views._threads(shadows)
+
+    def merge(shadow: Any) -> None:
+        for child in shadow.replies:
+            if child.iri in shown:
+                merge(child)
+                continue
+            shown[shadow.iri].replies.append(child)
+            shown.update({i.iri: i for i in post_views._walk([child])})
+
+    for shadow in shadows:
+        merge(shadow)
 
 
 # --- remote people in local threads -----------------------------------------------------
