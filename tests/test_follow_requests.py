@@ -228,6 +228,8 @@ def test_a_follow_waits_and_is_accepted_or_rejected(server: Server, fanny: reque
     assert again.status_code == 404  # answered already: nothing changes
     assert collection(server, f"{me}/followers") == [amy]
     assert answer(server, fanny, "maybe", mallory).status_code == 404
+    stranger = requests.get(requests_url, timeout=10, allow_redirects=False)
+    assert stranger.status_code == 302 and "/login" in stranger.headers["Location"]
     assert answer(server, fanny, "accept", "").status_code == 422
 
 

@@ -115,6 +115,8 @@ def follow(handler: ActivityHandler, activity: Activity, now: datetime) -> Outco
         _followable(handler, thing)
         if person in followers_of(handler, thing):
             raise refusal(Conflict, "already_following", "you follow this already")
+        if follow_requests.state_of(handler, thing, person) not in (None, "pending"):
+            follow_requests.withdraw(handler, thing, person)  # an old answer, left over
         follow_requests.request(handler, thing, person)
         return Outcome(followers_iri(thing), None)  # waits for the person's approval
 
