@@ -324,3 +324,33 @@ def test_the_buttons_speak_english_too(instance: Server, fan: RecordingPeer, cit
                     "A post from another fediverse server."):
         assert re.search(rf">\s*{re.escape(english)}\s*<", page), english
     assert "Partager" not in page and "Répondre" not in page and "Réponses" not in page
+
+
+def test_browser_like_share_and_reply(instance: Server, peer: RecordingPeer, page) -> None:
+    """In Chromium, without JavaScript needed: from the fediverse feed to a remote post's
+    page (accessible), J'aime, Partager, then Répondre with the form."""
+    from tests.test_accounts_browser import accessible
+
+    session, me, token = signed_up(instance, "camille.hoareau@example.org")
+    session.post(f"{instance.base_url}/fediverse/follow", timeout=30,
+                 data={"csrf_token": token, "iri": peer.actor})
+    assert wait_until(lambda: any(a["actor"] == me for _u, _h, a, _b in peer.got("Follow")))
+    follow = next(a for _u, _h, a, _b in peer.got("Follow") if a["actor"] == me)
+    peer.deliver(f"{instance.base_url}/inbox", {
+        "id": f"{peer.origin}/accepts/2", "type": "Accept", "actor": peer.actor,
+        "object": follow})
+    page.context.add_cookies([{"name": c.name, "value": c.value or "", "url": instance.base_url}
+                              for c in session.cookies])
+    page.goto(f"{instance.base_url}/fediverse")
+    accessible(page)
+    page.get_by_role("link", name="Voir la discussion").first.click()
+    page.get_by_role("heading", name="Réponses écrites ici").wait_for()
+    accessible(page)
+    page.get_by_role("button", name="J'aime", exact=True).click()
+    page.get_by_role("button", name="Je n'aime plus").wait_for()
+    page.get_by_role("button", name="Partager", exact=True).click()
+    page.get_by_role("button", name="Ne plus partager").wait_for()
+    page.get_by_label("Répondre à").fill("Bravo pour l'atelier")
+    page.get_by_role("button", name="Répondre", exact=True).click()
+    page.get_by_text("Bravo pour l'atelier").wait_for()
+    accessible(page)
