@@ -673,6 +673,35 @@ def test_fedify_edits_then_deletes_its_reply(world: World) -> None:
     wait_for("the deleted reply is gone", lambda: second not in page_of(post))
 
 
+def test_an_edited_event_reaches_fedify_as_an_update(world: World, alice_followed) -> None:
+    """alice edits her event over LDP (PUT, If-Match): Fedify gets the Update with the new
+    name and time."""
+    event = ldp_create(world, "events", "alice", f"atelier-{uuid.uuid4().hex[:6]}", (
+        f'<> a <{CC}Event> ; <{AS}name> "Atelier vélo" ;\n'
+        f'   <{AS}startTime> "2026-12-12T14:00:00+04:00"^^<{XSD}dateTime> ;\n'
+        f"   <{CC}territory> <{world.base}/territories/{COMMUNE}> ."))
+    delivered(world, lambda a: a["type"] == "Create" and a["object"] == event,
+              "the Create of the event reached Fedify first")
+    current = requests.get(event, headers={"Accept": "text/turtle"}, timeout=10)
+    assert current.status_code == 200
+    edited = current.text.replace("Atelier vélo", "Atelier vélo (reporté)").replace(
+        "2026-12-12T14:00:00+04:00", "2026-12-19T14:00:00+04:00")
+    put = requests.put(event, data=edited.encode(), timeout=30, headers={
+        **world.server.auth("alice"), "Content-Type": "text/turtle",
+        "If-Match": current.headers["ETag"]})
+    assert put.status_code in (200, 204), (put.status_code, put.text[:500])
+
+    def updated(activity: dict) -> bool:
+        inner = (activity.get("raw") or {}).get("object")
+        return activity["type"] == "Update" and activity["object"] == event and \
+            isinstance(inner, dict) and inner.get("name") == "Atelier vélo (reporté)"
+
+    update = delivered(world, updated, "Fedify accepted the Update of the event")
+    assert_verified_by_fedify(world, update)
+    assert raw_object(update)["startTime"].startswith(("2026-12-19T14:00:00+04:00",
+                                                       "2026-12-19T10:00:00Z"))
+
+
 def test_a_deleted_post_reaches_fedify_as_a_delete(world: World, alice_followed) -> None:
     post = post_on_wall(world, "alice", world.person("alice"),
                         f"Message éphémère {uuid.uuid4().hex[:6]}")
