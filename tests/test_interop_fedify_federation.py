@@ -206,8 +206,8 @@ def test_a_post_on_the_organization_wall_reaches_its_followers(world: World, org
     assert text.split(" à")[0] in html.unescape(content_of(raw_object(create)))
     # Fedify follows alice and the organization: one POST, to its shared inbox
     time.sleep(1)
-    paths = [r["path"] for r in requests_for(world, create["id"]) if not r.get("refused")]
-    assert paths == ["/inbox"], paths
+    paths = [r["path"] for r in requests_for(world, create["id"]) if r["status"] in (200, 202)]
+    assert paths == ["/inbox"], requests_for(world, create["id"])
 
 
 def test_a_project_announces_posts_on_its_wall_to_its_followers(world: World) -> None:
