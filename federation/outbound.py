@@ -24,13 +24,13 @@ cached graphs of remote actors: one POST per shared inbox, else per inbox; local
 recipients, rejected domains and actors the sender blocks get nothing. A write that
 concerns nobody elsewhere is recognised before any document is built (`_nobody_remote`).
 Activities of remote actors applied from our inboxes are never sent back out; the inbox
-calls `fan_out` itself when a remote vote changes a local poll's counts.
+calls `fan_out` itself when a remote vote changes a local poll's counts. What was sent is
+remembered in the private store by federation/outbound_records.py.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +39,7 @@ from weakref import WeakKeyDictionary
 
 from rdflib import URIRef
 
+from federation import outbound_records as records
 from federation.activities import Activity, ActivityHandler, Outcome, on_applied
 from federation.delivery import DeliveryQueue
 from federation.delivery.recipients import recipients
@@ -53,16 +54,6 @@ REACTIONS = ("Like", "Announce", "Follow", "Join", "Leave")
 #: Reactions that stand until undone: applying one again changes nothing and sends nothing.
 ONCE = ("Like", "Announce")
 _AUDIENCE = (AS.to, AS.cc, AS.bto, AS.bcc, AS.audience, AS.inReplyTo)
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbound_reactions (
-    actor TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    object TEXT NOT NULL,
-    id TEXT NOT NULL,
-    PRIMARY KEY (actor, kind, object)
-);
-CREATE INDEX IF NOT EXISTS outbound_reactions_object ON outbound_reactions (object, kind);
-"""
 
 
 @dataclass
@@ -81,7 +72,7 @@ def wire(handler: ActivityHandler, queue: Callable[[], DeliveryQueue],
          private: PrivateStore | None = None, wake: Callable[[], None] | None = None) -> None:
     """Turns fan-out on for one platform's handler (web/deliveries.py does it at start)."""
     if private is not None:
-        private.ensure_schema(SCHEMA)
+        private.ensure_schema(records.SCHEMA)
     _WIRED[handler] = Wiring(queue, private, wake)
 
 
@@ -99,8 +90,10 @@ def fan_out(handler: ActivityHandler, activity: Activity, outcome: Outcome) -> N
                                                       for inbox in inboxes)
                 created = document.get("object")
                 if document.get("type") == "Create" and isinstance(created, dict):
-                    _record(wiring.private, signer, "Create", str(created.get("id")),
-                            document["id"])
+                    made = str(created.get("id"))
+                    records.record(wiring.private, signer, "Create", made, document["id"])
+                    for who in _remote_addressees(handler, created):
+                        records.record(wiring.private, who, "Addressed", made, document["id"])
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # also a Rust panic from a library: the write stands, logged
@@ -273,11 +266,12 @@ def _deleted(handler: ActivityHandler, activity: Activity,
 
     if not _local(handler, activity.object):
         return []
-    actor = _author_recorded(private, activity.object) or activity.actor
+    actor = records.author_recorded(private, activity.object) or activity.actor
+    addressed = records.addressed_recorded(private, activity.object)
     return [({"@context": CONTEXT, "id": activity_id("Delete", actor, activity.object),
               "type": "Delete", "actor": actor,
               "object": {"id": activity.object, "type": "Tombstone"},
-              "to": [_public()], "cc": [f"{actor}/followers"]}, actor)]
+              "to": [_public()], "cc": [f"{actor}/followers", *addressed]}, actor)]
 
 
 def _reaction(handler: ActivityHandler, activity: Activity,
@@ -290,9 +284,10 @@ def _reaction(handler: ActivityHandler, activity: Activity,
         undone = activity.content or ""
         if undone not in REACTIONS:
             return []  # an Undo of a local Like/Announce graph by its IRI: nothing remote
-        inner_id = _recorded(private, actor, undone, target) or activity_id(undone, actor, target)
-        if undone in ONCE:
-            _forget(private, actor, undone, target)  # a new Like after this one goes out
+        inner_id = records.recorded(private, actor, undone, target) or activity_id(
+            undone, actor, target)
+        if undone in ONCE:  # a new Like after this Undo goes out
+            records.forget(private, actor, undone, target)
         to, cc = _reaction_addressing(handler, undone, actor, target)
         inner = {"id": inner_id, "type": undone, "actor": actor, "object": target}
         return [({"@context": CONTEXT, "id": _timed(activity_id("Undo", actor, inner_id, now), now),
@@ -301,10 +296,10 @@ def _reaction(handler: ActivityHandler, activity: Activity,
     if kind in ("Like", "Follow", "Join", "Leave") and not any(
             not _local(handler, a) for a in to):
         return []  # nobody remote to tell
-    if kind in ONCE and _recorded(private, actor, kind, target):
+    if kind in ONCE and records.recorded(private, actor, kind, target):
         return []  # liked (shared) already: the handler wrote nothing, nothing goes out
     identifier = _timed(activity_id(kind, actor, target, now), now)
-    _record(private, actor, kind, target, identifier)
+    records.record(private, actor, kind, target, identifier)
     return [({"@context": CONTEXT, "id": identifier, "type": kind, "actor": actor,
               "object": target, "published": _iso(now), "to": to, "cc": cc}, actor)]
 
@@ -366,45 +361,16 @@ def _remote_owner(handler: ActivityHandler, target: str) -> str | None:
     return str(rows[0]["owner"]) if rows else None
 
 
-def _record(private: PrivateStore | None, actor: str, kind: str, target: str,
-            identifier: str) -> None:
-    """Keeps the id of the last Like/Follow/… sent, so that its Undo names it exactly, and
-    who created each object, so that its Delete comes from its author."""
-    if private is None:
-        return
-    try:
-        with private.connection() as db:
-            db.execute("INSERT OR REPLACE INTO outbound_reactions VALUES (?, ?, ?, ?)",
-                       (actor, kind, target, identifier))
-    except sqlite3.Error as error:
-        logger.warning("could not record %s %s: %s", kind, identifier, error)
+def _remote_addressees(handler: ActivityHandler, created: dict[str, Any]) -> list[str]:
+    """The remote actors a created object was addressed to by name (the author of the
+    post it answers, those it mentions): its Delete must reach them too."""
+    from federation.as2 import is_public
 
-
-def _forget(private: PrivateStore | None, actor: str, kind: str, target: str) -> None:
-    if private is None:
-        return
-    try:
-        with private.connection() as db:
-            db.execute("DELETE FROM outbound_reactions WHERE actor = ? AND kind = ? "
-                       "AND object = ?", (actor, kind, target))
-    except sqlite3.Error as error:
-        logger.warning("could not forget %s of %s: %s", kind, target, error)
-
-
-def _author_recorded(private: PrivateStore | None, target: str) -> str | None:
-    """Who created a local object, as its Create was sent (the object itself is gone)."""
-    if private is None:
-        return None
-    row = private.connection().execute(
-        "SELECT actor FROM outbound_reactions WHERE kind = 'Create' AND object = ?",
-        (target,)).fetchone()
-    return row[0] if row else None
-
-
-def _recorded(private: PrivateStore | None, actor: str, kind: str, target: str) -> str | None:
-    if private is None:
-        return None
-    row = private.connection().execute(
-        "SELECT id FROM outbound_reactions WHERE actor = ? AND kind = ? AND object = ?",
-        (actor, kind, target)).fetchone()
-    return row[0] if row else None
+    found = []
+    for field in ("to", "cc"):
+        value = created.get(field)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item.startswith(("http://", "https://")) \
+                    and not _local(handler, item) and not is_public(item):
+                found.append(item)
+    return list(dict.fromkeys(found))

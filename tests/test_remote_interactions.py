@@ -247,6 +247,14 @@ def test_reply_reaches_the_author_and_shows_under_the_note(
     assert delivered.status_code == 202, delivered.text
     conversation = _post_page(session, instance, note).split("Réponses écrites ici", 1)[1]
     assert conversation.index("pompe à vélo") < conversation.index("Merci, à samedi")
+    # the answer deleted: its Delete reaches the author it was sent to
+    slug = reply["id"].rsplit("/", 1)[1]
+    deleted = session.post(f"{instance.base_url}/posts/{slug}/delete", timeout=30,
+                           data={"csrf_token": token})
+    assert deleted.status_code == 200
+    assert wait_until(lambda: any(a["object"]["id"] == reply["id"]
+                                  for _u, _h, a, _b in peer.got("Delete", "Tombstone")))
+    assert "pompe à vélo" not in _post_page(session, instance, note)
 
 
 def test_a_post_read_from_the_outbox_is_fetched_then_liked(
