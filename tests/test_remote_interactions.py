@@ -310,6 +310,11 @@ def test_bad_interactions_say_why(instance: Server, peer: RecordingPeer, citizen
                               data={"csrf_token": token, "iri": iri})
         assert answer.status_code == 200, iri
         assert "Cette publication est introuvable" in html.unescape(answer.text), iri
+    account = session.get(f"{base}/fediverse/post", params={"iri": peer.actor}, timeout=30)
+    assert account.status_code == 200 and "/fediverse/account?iri=" in account.url
+    unknown = requests.get(f"{base}/fediverse/post", timeout=30,
+                           params={"iri": f"http://127.0.0.1:{free_port()}/notes/9"})
+    assert unknown.status_code == 404  # a visitor's request fetches nothing
     empty = session.post(f"{base}/fediverse/reply", timeout=30,
                          data={"csrf_token": token, "iri": note, "content": "   "})
     assert empty.status_code == 200 and "Écrivez quelque chose" in empty.text

@@ -47,7 +47,15 @@ from ontology import AS, CC
 from web.platform import platform
 from web.slugs import mint_slug
 from web.ui.post_forms import FormError, build_post, publish, safe_next
-from web.ui.remote_views import RemotePost, add_reactions, answers_here, cached_post, is_remote
+from web.ui.remote_views import (
+    RemotePost,
+    add_reactions,
+    answers_here,
+    cached_actor,
+    cached_post,
+    is_remote,
+    profile_href,
+)
 from web.ui.session import current_account, login_required, protect
 
 logger = logging.getLogger(__name__)
@@ -128,6 +136,8 @@ def post() -> Any:
     try:
         found = _post(iri, fetch=account is not None)
     except _Unavailable:
+        if cached_actor(iri) is not None:  # an account, not a post: its page
+            return redirect(profile_href(iri), 303)
         abort(404, _("Cette publication n'est pas connue ici."))
     viewer = account.actor if account else None
     add_reactions([found], viewer)
