@@ -15,7 +15,8 @@ local post, and federation/outbound.py queues what other servers must hear — t
 the post's author, the Announce to the author and the sharer's followers, the reply
 (Create{Note}) to the author and the replier's followers. A post that is not cached as a
 graph of its own yet (read from an outbox page) is fetched first, with its author (whose
-inbox the delivery needs).
+inbox the delivery needs), for people logged in only and within the budget of their
+look-ups (web/ui/remote.py LOOKUP_LIMIT): each fetch asks another server.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from ontology import AS, CC
 from web.platform import platform
 from web.slugs import mint_slug
 from web.ui.post_forms import FormError, build_post, publish, safe_next
+from web.ui.remote import LOOKUP_LIMIT
 from web.ui.remote_views import (
     RemotePost,
     add_reactions,
@@ -83,8 +85,11 @@ def _post(iri: str, fetch: bool) -> RemotePost:
     found = cached_post(iri)
     if found is not None:
         return found
-    if not fetch:
+    account = current_account()
+    if not fetch or account is None:
         raise _Unavailable(iri)
+    if platform().accounts.rate_check([(f"fediverse-lookup:{account.id}", *LOOKUP_LIMIT)]):
+        raise _Unavailable(iri)  # fetching asks other servers: the look-ups' budget
     remote = _remote_objects()
     try:
         graph = remote.fetch(iri, refresh=True)
