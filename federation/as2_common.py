@@ -19,6 +19,7 @@ from rdflib.term import Node
 
 from federation.handler_support import triples
 from ontology import AS, DCTERMS, RDF
+from store.moments import parse_moment
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_SPELLINGS = {PUBLIC, "http://www.w3.org/ns/activitystreams#Public", "as:Public",
@@ -111,14 +112,9 @@ def sanitise(html: str) -> str:
 
 def iso(value: str | None) -> str | None:
     """An xsd:dateTime as ISO 8601 in UTC with a Z, as Mastodon prefers it."""
-    if not value:
+    moment = parse_moment(value)
+    if moment is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -19,9 +19,10 @@ endpoint, and the tests check both give the same answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from store.base import TripleStore
+from store.moments import parse_moment
 from store.queries import query
 from store.search import SearchIndex
 from store.search_documents import token
@@ -45,16 +46,6 @@ class EventRow:
     start: str
     end: str | None
     name: str
-
-
-def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def latest_posts_in(index: SearchIndex, perimeter: str, limit: int = 20) -> list[PostRow]:
@@ -87,12 +78,12 @@ def upcoming_events_in(index: SearchIndex, store: TripleStore, commune: str, the
          _EVENTS_READ)).fetchall()
     started, coming = [], []
     for iri, start, name in rows:
-        moment = _moment(start)
+        moment = parse_moment(start)
         if moment is None:
             continue
         (coming if moment >= now else started).append((moment, iri, start, name))
     ends = _ends(store, [iri for _, iri, _, _ in started]) if started else {}
-    still_on = [row for row in started if (_moment(ends.get(row[1])) or row[0]) >= now]
+    still_on = [row for row in started if (parse_moment(ends.get(row[1])) or row[0]) >= now]
     chosen = sorted(still_on + coming)[:limit]
     return [EventRow(iri, start, ends.get(iri), name) for _, iri, start, name in chosen]
 

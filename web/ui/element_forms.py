@@ -32,6 +32,7 @@ from ontology import (
     SCHEMA,
     THEMES,
 )
+from store.moments import parse_moment
 
 CONTAINERS = ("organizations", "projects", "events", "places", "offers")
 
@@ -205,16 +206,8 @@ def resolve_member(value: str, base_url: str, container: str) -> str:
 
 
 def parse_datetime(value: str, zone: ZoneInfo) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.replace(microsecond=0)
+    moment = parse_moment(value.strip(), zone)
+    return moment.replace(microsecond=0) if moment is not None else None
 
 
 def datetime_literal(moment: datetime) -> Literal:
