@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from web import deliveries as outbound_web
 from web.platform import platform
-from web.ui.session import current_account, protect
+from web.ui.session import admin_required, protect
 
 bp = Blueprint("deliveries", __name__)
 protect(bp.name)
@@ -28,15 +28,6 @@ protect(bp.name)
 @bp.record_once
 def _start(state: BlueprintSetupState) -> None:
     outbound_web.init_app(state.app)
-
-
-def _admin() -> Any:
-    account = current_account()
-    if account is None:
-        return redirect(url_for("accounts.login", next=request.path))
-    if not account.is_admin:
-        abort(403, _("Réservé aux administrateurs de l'instance."))
-    return None
 
 
 @bp.app_template_filter("delivery_time")
@@ -48,20 +39,16 @@ def delivery_time(value: float | None) -> str:
 
 
 @bp.get("/admin/deliveries")
+@admin_required
 def overview() -> Any:
-    refused = _admin()
-    if refused is not None:
-        return refused
     queue = platform().deliveries
     return render_template("deliveries/overview.html", hosts=queue.hosts(),
                            counts=queue.counts(), now=datetime.now(UTC).timestamp())
 
 
 @bp.post("/admin/deliveries/retry")
+@admin_required
 def retry() -> Any:
-    refused = _admin()
-    if refused is not None:
-        return refused
     host = request.form.get("host", "").strip()[:300]
     if not host:
         abort(400, _("Indiquez un serveur."))

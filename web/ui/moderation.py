@@ -55,7 +55,7 @@ from federation.handlers import blocks as block_rules
 from federation.handlers.follows import followers_of
 from web.platform import platform
 from web.ui.moderation_hidden import hide_in_feed, hides, visible
-from web.ui.session import current_account, protect
+from web.ui.session import admin_required, current_account, protect
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("moderation", __name__)
@@ -78,20 +78,9 @@ def _setup(state: Any) -> None:
 # --- domain policies (instance administrators) -------------------------------------------
 
 
-def _admin() -> Any:
-    account = current_account()
-    if account is None:
-        return None, redirect(_login_url())
-    if not account.is_admin:
-        abort(403, _("Réservé aux administrateurs de l'instance."))
-    return account, None
-
-
 @bp.get("/moderation/domains")
+@admin_required
 def domains() -> Any:
-    _account, refused = _admin()
-    if refused is not None:
-        return refused
     return _domains_page(None, request.args.get("host", ""), "", 200)
 
 
@@ -102,10 +91,8 @@ def _domains_page(error: str | None, host: str, reason: str, status: int) -> Any
 
 
 @bp.post("/moderation/domains")
+@admin_required
 def add_domain() -> Any:
-    account, refused = _admin()
-    if refused is not None:
-        return refused
     host = request.form.get("host", "").strip()
     policy = request.form.get("policy", "")
     reason = request.form.get("reason", "")
@@ -116,7 +103,7 @@ def add_domain() -> Any:
         return _domains_page(_("C'est le domaine de cette instance."), host, reason, 400)
     try:
         host = moderation.set_domain_policy(platform().private, host, policy, reason,
-                                            by=account.actor)
+                                            by=current_account().actor)  # type: ignore[union-attr]
     except ValueError:
         return _domains_page(_("« %(host)s » n'est pas un nom de domaine.", host=host[:100]),
                              host, reason, 400)
@@ -125,10 +112,8 @@ def add_domain() -> Any:
 
 
 @bp.post("/moderation/domains/remove")
+@admin_required
 def remove_domain() -> Any:
-    _account, refused = _admin()
-    if refused is not None:
-        return refused
     host = request.form.get("host", "")
     with contextlib.suppress(ValueError):
         moderation.set_domain_policy(platform().private, host, None)

@@ -87,7 +87,7 @@ from web.ui.post_views import Label as Label
 from web.ui.post_views import WallView as WallView
 from web.ui.post_views import _login_url, labels, wall_view
 from web.ui.post_views import render_post as render_post
-from web.ui.session import csrf_field, current_account, protect
+from web.ui.session import admin_required, csrf_field, current_account, protect
 
 bp = Blueprint("posts", __name__)
 protect(bp.name)
@@ -324,20 +324,9 @@ def report() -> Any:
     return _back(target)
 
 
-def _moderator() -> Any:
-    account = current_account()
-    if account is None:
-        return None, redirect(_login_url())
-    if not account.is_admin:
-        abort(403, _("Réservé aux administrateurs de l'instance."))
-    return account, None
-
-
 @bp.get("/moderation")
+@admin_required
 def moderation() -> Any:
-    _account, refused = _moderator()
-    if refused is not None:
-        return refused
     reports = Reports(platform().private).open()
     cases: dict[str, list] = {}
     for entry in reports:
@@ -348,10 +337,10 @@ def moderation() -> Any:
 
 
 @bp.post("/moderation/<decision>")
+@admin_required
 def moderate(decision: str) -> Any:
-    account, refused = _moderator()
-    if refused is not None:
-        return refused
+    account = current_account()
+    assert account is not None  # admin_required
     if decision not in ("dismiss", "delete"):
         abort(404)
     site = platform()

@@ -14,7 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 from store.accounts import Account, Accounts
@@ -54,6 +54,22 @@ def login_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_account() is None:
             return redirect(url_for("accounts.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Pages of the instance's administrators: an anonymous visitor logs in first (and comes
+    back), anyone else who is not an administrator is refused (403)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        account = current_account()
+        if account is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        if not account.is_admin:
+            abort(403, gettext("Réservé aux administrateurs de l'instance."))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
