@@ -105,27 +105,41 @@ def emit(handler: ActivityHandler, event: SocialEvent) -> int:
 
 
 def like_iri(base_url: str, actor: str, object_iri: str) -> str:
+    return _reaction_iri(base_url, "likes", actor, object_iri)
+
+
+def _reaction_iri(base_url: str, folder: str, actor: str, object_iri: str) -> str:
+    """One name per (actor, object): reacting twice finds the first reaction."""
     digest = hashlib.sha256(f"{actor}\n{object_iri}".encode()).hexdigest()[:24]
-    return f"{base_url.rstrip('/')}/likes/{digest}"
+    return f"{base_url.rstrip('/')}/{folder}/{digest}"
 
 
 @handles("Like")
 def like(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome:
     """Likes a post, a comment or any other member of a container (an event…), or — for
     a local actor — a remote object cached here (`_remote_target`)."""
+    return _record_reaction(handler, activity, now, AS.Like, like_iri,
+                            "one may like posts, comments and other resources of this "
+                            "instance")
+
+
+def _record_reaction(handler: ActivityHandler, activity: Activity, now: datetime,
+                     kind: URIRef, name: Callable[[str, str, str], str],
+                     refusal: str) -> Outcome:
+    """A Like or an Announce kept as its own graph (kind, as:actor, as:object,
+    as:published) named by `name`; applied again, it writes nothing (idempotent)."""
     if not _remote_target(handler, activity):
         try:
             container_of(activity.object, handler.base_url)
         except ValueError:
-            raise Invalid("one may like posts, comments and other resources of this "
-                          "instance") from None
+            raise Invalid(refusal) from None
         _existing(handler, activity.object)
-    iri = like_iri(handler.base_url, activity.actor, activity.object)
+    iri = name(handler.base_url, activity.actor, activity.object)
     if handler.store.graph(iri) is not None:
-        return Outcome(iri, None)  # liked already: liking is idempotent
+        return Outcome(iri, None)
     subject = URIRef(iri)
     graph = Graph(bind_namespaces="none")
-    graph.add((subject, RDF.type, AS.Like))
+    graph.add((subject, RDF.type, kind))
     graph.add((subject, AS.actor, URIRef(activity.actor)))
     graph.add((subject, AS.object, URIRef(activity.object)))
     graph.add((subject, AS.published, _timestamp(now)))
@@ -161,8 +175,7 @@ def _undo_reaction(handler: ActivityHandler, activity: Activity, kind: URIRef,
 
 
 def share_iri(base_url: str, actor: str, object_iri: str) -> str:
-    digest = hashlib.sha256(f"{actor}\n{object_iri}".encode()).hexdigest()[:24]
-    return f"{base_url.rstrip('/')}/shares/{digest}"
+    return _reaction_iri(base_url, "shares", actor, object_iri)
 
 
 @handles("Announce")
@@ -170,23 +183,8 @@ def announce(handler: ActivityHandler, activity: Activity, now: datetime) -> Out
     """Shares ("boosts") a post, comment or other resource of this instance: kept as its
     own graph `{base}/shares/{hash}` (as:Announce, as:actor, as:object), like a Like. A
     local actor may also share a remote object cached here (`_remote_target`)."""
-    if not _remote_target(handler, activity):
-        try:
-            container_of(activity.object, handler.base_url)
-        except ValueError:
-            raise Invalid("one may share resources of this instance") from None
-        _existing(handler, activity.object)
-    iri = share_iri(handler.base_url, activity.actor, activity.object)
-    if handler.store.graph(iri) is not None:
-        return Outcome(iri, None)
-    subject = URIRef(iri)
-    graph = Graph(bind_namespaces="none")
-    graph.add((subject, RDF.type, AS.Announce))
-    graph.add((subject, AS.actor, URIRef(activity.actor)))
-    graph.add((subject, AS.object, URIRef(activity.object)))
-    graph.add((subject, AS.published, _timestamp(now)))
-    handler.store.write(Write(replace={iri: graph_to_ntriples(graph)}, expect_absent=[iri]))
-    return Outcome(iri, None)
+    return _record_reaction(handler, activity, now, AS.Announce, share_iri,
+                            "one may share resources of this instance")
 
 
 @handles_object("Undo", "Announce")
