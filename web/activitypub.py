@@ -195,18 +195,26 @@ def _member(container: str, slug: str, media: str) -> Response:
 
 def _collection(container: str, slug: str, which: str, media: str) -> Response:
     site = platform()
-    refusal = _refuse_unsigned(site)
-    if refusal is not None:
-        return refusal
     owner = f"{site.base_url}/{container}/{slug}"
     found = site.store.graph(owner) if plausible_iri(owner) else None
     if not found or is_tombstone_text(found, owner):
         return as2_problem(404, f"{owner} does not exist")
+    return _collection_page(
+        site, lambda page: stored_collection(site.store, f"{owner}/{which}", page), media)
+
+
+def _collection_page(site: Platform, build: Callable[[int | None], dict[str, Any]],
+                     media: str | None) -> Response:
+    """Every collection answers alike: the authorized-fetch check, then `?page` (400 when
+    it is not one), then the document `build(page)` makes of that page."""
+    refusal = _refuse_unsigned(site)
+    if refusal is not None:
+        return refusal
     try:
         page = _page()
     except ValueError as error:
         return as2_problem(400, str(error))
-    return as2_response(stored_collection(site.store, f"{owner}/{which}", page), media=media)
+    return as2_response(build(page), media=media)
 
 
 # --- routes of their own -------------------------------------------------------------------------
@@ -235,15 +243,9 @@ def following_of_group(container: str, slug: str) -> Response:
 
 
 def _empty(collection: str) -> Response:
-    refusal = _refuse_unsigned(platform())
-    if refusal is not None:
-        return refusal
-    try:
-        page = _page()
-    except ValueError as error:
-        return as2_problem(400, str(error))
-    return as2_response(paged(collection, 0, page, 20, lambda offset, limit: []),
-                        media=wants_activitystreams(request))
+    return _collection_page(platform(),
+                            lambda page: paged(collection, 0, page, 20, lambda o, n: []),
+                            wants_activitystreams(request))
 
 
 @bp.get("/<any(persons,organizations,projects,territories):container>/<slug>/outbox")
@@ -252,15 +254,8 @@ def actor_outbox(container: str, slug: str) -> Response:
     actor = local_actor(site.store, site.base_url, f"{site.base_url}/{container}/{slug}")
     if actor is None:
         return as2_problem(404, "no such actor here")
-    refusal = _refuse_unsigned(site)
-    if refusal is not None:
-        return refusal
-    try:
-        page = _page()
-    except ValueError as error:
-        return as2_problem(400, str(error))
-    return as2_response(outbox(site.store, site.base_url, actor, page),
-                        media=wants_activitystreams(request))
+    return _collection_page(site, lambda page: outbox(site.store, site.base_url, actor, page),
+                            wants_activitystreams(request))
 
 
 @bp.get("/<any(posts,events,proposals):container>/<slug>/replies")
@@ -270,14 +265,8 @@ def replies_of(container: str, slug: str) -> Response:
     found = site.store.graph(iri) if plausible_iri(iri) else None
     if not found or is_tombstone_text(found, iri):
         return as2_problem(404, f"{iri} does not exist")
-    refusal = _refuse_unsigned(site)
-    if refusal is not None:
-        return refusal
-    try:
-        page = _page()
-    except ValueError as error:
-        return as2_problem(400, str(error))
-    return as2_response(replies(site.store, iri, page), media=wants_activitystreams(request))
+    return _collection_page(site, lambda page: replies(site.store, iri, page),
+                            wants_activitystreams(request))
 
 
 __all__ = ["CONTEXT", "as2_problem", "as2_response", "bp", "check_signed_fetch",
