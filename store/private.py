@@ -26,7 +26,7 @@ CREATE INDEX IF NOT EXISTS tokens_actor ON tokens (actor);
 """
 
 
-def _enable_wal(db: sqlite3.Connection) -> None:
+def enable_wal(db: sqlite3.Connection) -> None:
     """WAL lets several worker processes read while one writes; switching to it needs a
     moment of exclusive access, which workers starting together may have to wait for."""
     for attempt in range(50):
@@ -72,7 +72,7 @@ class PrivateStore:
         if db is None:
             db = sqlite3.connect(self.path, timeout=30)
             db.execute("PRAGMA secure_delete = ON")  # erased personal data leaves no trace
-            _enable_wal(db)
+            enable_wal(db)
             self._local.db = db
         return db
 

@@ -24,6 +24,7 @@ from federation.delivery.base import (
     NewDelivery,
     delivery_key,
 )
+from store.private import enable_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -78,12 +79,7 @@ class SqliteDeliveryQueue(DeliveryQueue):
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            for attempt in range(50):  # WAL needs a moment of exclusive access
-                try:
-                    db.execute("PRAGMA journal_mode=WAL")
-                    break
-                except sqlite3.OperationalError:
-                    time.sleep(0.05 * (attempt + 1))
+            enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
