@@ -440,6 +440,57 @@ def test_a_citizen_follows_fedify_and_sees_its_posts(world: World) -> None:
              lambda: bob not in peer.followers())
 
 
+def test_a_citizen_likes_shares_and_answers_a_fedify_post(world: World) -> None:
+    """From the page of a Fedify post here, bob likes it, shares it and answers it: Fedify
+    gets each activity, signed by bob, the answer as a Note inReplyTo its post that
+    mentions its author; unliking sends the Undo."""
+    peer = world.peer
+    bob = world.person("bob")
+    session = session_of(world, "bob")
+    text = f"Qui vient nettoyer la ravine ? {uuid.uuid4().hex[:6]}"
+    note = peer.publish(f"<p>{text}</p>")["note"]
+    page_url = f"{world.base}/fediverse/post"
+    page = session.get(page_url, params={"iri": note}, timeout=30)
+    assert page.status_code == 200 and text in page.text, (page.status_code, page.text[:500])
+    token = csrf_of(session, page.url)
+
+    def act(action: str, **extra: str) -> None:
+        done = session.post(f"{world.base}/fediverse/{action}", allow_redirects=False,
+                            timeout=30, data={"iri": note, "csrf_token": token, **extra})
+        assert done.status_code in (302, 303), (action, done.status_code, done.text[:500])
+
+    act("like")
+    like = delivered(world, lambda a: a["type"] == "Like" and a["actor"] == bob
+                     and a["object"] == note, "Fedify accepted bob's Like")
+    assert_verified_by_fedify(world, like)
+    act("share")
+    share = delivered(world, lambda a: a["type"] == "Announce" and a["actor"] == bob
+                      and a["object"] == note, "Fedify accepted bob's Announce")
+    assert_verified_by_fedify(world, share)
+    answer_text = f"Moi, avec des gants {uuid.uuid4().hex[:6]}"
+    act("reply", content=answer_text)
+
+    def answers(activity: dict) -> bool:
+        inner = (activity.get("raw") or {}).get("object")
+        return activity["type"] == "Create" and activity["actor"] == bob and \
+            isinstance(inner, dict) and inner.get("inReplyTo") == note
+
+    create = delivered(world, answers, "Fedify accepted bob's answer")
+    assert_verified_by_fedify(world, create)
+    answer = raw_object(create)
+    assert answer["type"] == "Note" and answer_text in html.unescape(content_of(answer))
+    assert any(t.get("type") == "Mention" and t.get("href") == peer.actor_url
+               for t in as_list(answer.get("tag"))), answer
+    act("unlike")
+
+    def undoes_like(activity: dict) -> bool:
+        inner = (activity.get("raw") or {}).get("object")
+        undone = inner.get("id") if isinstance(inner, dict) else inner
+        return activity["type"] == "Undo" and activity["actor"] == bob and undone == like["id"]
+
+    delivered(world, undoes_like, "Fedify accepted bob's Undo(Like)")
+
+
 # --- 5. signatures both ways, both formats ---------------------------------------------------
 
 
