@@ -681,6 +681,29 @@ def test_fedify_reads_our_actors_objects_and_collections(world: World, org_follo
     assert post in [item["object"] for item in outbox["items"]], outbox
 
 
+def test_fedify_walks_the_replies_of_a_local_post(world: World) -> None:
+    """The thread as fediverse software reads it: the post's `replies` collection lists
+    the comment written here and Fedify's own reply."""
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Un fil à plusieurs voix {uuid.uuid4().hex[:6]}")
+    session = session_of(world, "bob")
+    slug = post.rsplit("/", 1)[-1]
+    done = session.post(f"{world.base}/posts/{slug}/comment", allow_redirects=False, timeout=30,
+                        data={"content": "Je réponds d'ici", "csrf_token": csrf_of(session, post)})
+    assert done.status_code == 303, (done.status_code, done.text[:500])
+    comment = f"{world.base}/posts/{done.headers['Location'].rsplit('#post-', 1)[-1]}"
+    reply = peer.reply(post, "<p>Et moi de Fedify</p>", recipient=alice)
+    wait_for("Fedify's reply shows", lambda: "Et moi de Fedify" in page_of(post))
+    note = peer.lookup(post)
+    replies = note["json"].get("replies")
+    replies = replies.get("id") if isinstance(replies, dict) else replies
+    assert replies, note
+    walked = peer.collection(replies)
+    assert walked["found"], walked
+    assert {comment, reply["note"]} <= {item["id"] for item in walked["items"]}, walked
+
+
 def test_fedify_joins_and_leaves_an_event(world: World) -> None:
     """Participation as Mobilizon does it: Join → Accept; the event page counts the
     remote participant with its handle; Leave takes it back."""
