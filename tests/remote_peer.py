@@ -16,15 +16,30 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
+
+from tests.conftest import Server, start_server, stop_server
 
 AS_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 EVIL = '<p>Salut <script>alert("pwned")</script><img src=x onerror="alert(1)">voisins</p>'
+
+
+def running_instance(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """For a module's `instance` fixture: the production server with loopback allowed (the
+    peers live there) and the territories imported (sign-up asks for a postal code)."""
+    data_dir = tmp_path_factory.mktemp(name) / "data"
+    data_dir.mkdir()
+    running = start_server(data_dir, env={"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1"})
+    running.cli("import-territories")
+    yield running
+    stop_server(running)
 
 
 class RemotePeer:

@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from federation.signatures import verify_request
-from tests.conftest import Server, free_port, start_server, stop_server
-from tests.remote_peer import EVIL, PUBLIC, RemotePeer
+from tests.conftest import Server, free_port
+from tests.remote_peer import EVIL, PUBLIC, RemotePeer, running_instance
 from tests.test_remote_ui import main_of, signed_up, wait_until
 
 pytestmark = pytest.mark.server
@@ -76,12 +76,7 @@ class RecordingPeer(RemotePeer):
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("remote-interactions") / "data"
-    data_dir.mkdir()
-    running = start_server(data_dir, env={"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1"})
-    running.cli("import-territories")
-    yield running
-    stop_server(running)
+    yield from running_instance(tmp_path_factory, "remote-interactions")
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import pytest
 import requests
 
 from tests.accounts_support import link_in, wait_for_mail
-from tests.conftest import Server, free_port, start_server, stop_server
-from tests.remote_peer import EVIL, PUBLIC, RemotePeer
+from tests.conftest import Server, free_port
+from tests.remote_peer import EVIL, PUBLIC, RemotePeer, running_instance
 
 pytestmark = pytest.mark.server
 ADDRESS = "lea.hoarau@example.org"
@@ -30,12 +30,7 @@ ADDRESS = "lea.hoarau@example.org"
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("remote-ui") / "data"
-    data_dir.mkdir()
-    running = start_server(data_dir, env={"COMMUNECTER_ALLOW_PRIVATE_ADDRESSES": "1"})
-    running.cli("import-territories")
-    yield running
-    stop_server(running)
+    yield from running_instance(tmp_path_factory, "remote-ui")
 
 
 @pytest.fixture(scope="module")
