@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from federation.handler_support import triples
 from ontology import AS, DCTERMS, RDF
-from store.moments import parse_moment
+from store.moments import parse_moment, utc_iso
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_SPELLINGS = {PUBLIC, "http://www.w3.org/ns/activitystreams#Public", "as:Public",
@@ -115,7 +115,7 @@ def iso(value: str | None) -> str | None:
     moment = parse_moment(value)
     if moment is None:
         return None
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return utc_iso(moment)
 
 
 def stamp(moment: datetime) -> str:

@@ -33,6 +33,7 @@ from federation.as2_common import (
 from federation.handler_support import triples
 from ontology import AS, CC, DCTERMS, GEO, RDF, SCHEMA
 from store.base import TripleStore
+from store.moments import utc_iso
 from store.queries import query
 
 _HTML_TAG = re.compile(r"<(p|br|a|span|strong|em|ul|ol|li|blockquote|code|pre)\b", re.I)
@@ -340,4 +341,4 @@ class Builder:
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 from weakref import WeakKeyDictionary
 
@@ -25,6 +25,7 @@ from federation.resources import graph_from_ntriples, is_tombstone
 from ontology import AS, CC
 from store.base import PreconditionFailed
 from store.memberships import PendingMemberships
+from store.moments import utc_iso
 from store.private import PrivateStore
 
 RETRIES = 4
@@ -145,8 +146,7 @@ def require_person(handler: ActivityHandler, actor: str) -> None:
 
 
 def timestamp(moment: datetime) -> Literal:
-    text = moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return Literal(text, datatype=XSD.dateTime)
+    return Literal(utc_iso(moment), datatype=XSD.dateTime)
 
 
 def retrying(attempt: Callable[[], T]) -> T:

@@ -44,6 +44,7 @@ from federation.activities import Activity, ActivityHandler, Outcome, on_applied
 from federation.delivery import DeliveryQueue
 from federation.delivery.recipients import recipients
 from ontology import AS, CC, DCTERMS, RDF
+from store.moments import utc_iso
 from store.private import PrivateStore
 from store.queries import query
 
@@ -135,7 +136,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
             return []  # a new actor has no followers yet
         actor = body["id"]
         return [({"@context": context, "id": _timed(activity_id("Update", actor, actor, now), now),
-                  "type": "Update", "actor": actor, "object": body, "published": _iso(now),
+                  "type": "Update", "actor": actor, "object": body, "published": utc_iso(now),
                   "to": [_public()], "cc": [f"{actor}/followers"]}, actor)]
     author = _local_author(handler, body) or activity.actor
     if activity.type == "Create":
@@ -144,7 +145,7 @@ def _created_or_updated(handler: ActivityHandler, activity: Activity,
                 *_poll_update(handler, body, private)]
     identifier = _timed(activity_id("Update", author, body["id"], now), now)
     updated = {"@context": context, "id": identifier, "type": "Update", "actor": author,
-               "object": body, "published": _iso(now),
+               "object": body, "published": utc_iso(now),
                "to": body.get("to") or [_public()], "cc": body.get("cc") or []}
     return [(updated, author)]
 
@@ -227,7 +228,7 @@ def _group_announces(handler: ActivityHandler, body: dict[str, Any],
                 continue
         found.append(({"@context": CONTEXT, "id": activity_id("Announce", group, body["id"]),
                        "type": "Announce", "actor": group, "object": body["id"],
-                       "published": body.get("published") or _iso(datetime.now(UTC)),
+                       "published": body.get("published") or utc_iso(datetime.now(UTC)),
                        "to": [_public()], "cc": [f"{group}/followers"]}, group))
     return found
 
@@ -254,7 +255,7 @@ def _poll_update(handler: ActivityHandler, body: dict[str, Any],
     inner = {k: v for k, v in question.items() if k != "@context"}
     return [({"@context": question.get("@context"),
               "id": _timed(activity_id("Update", author, parent, now), now), "type": "Update",
-              "actor": author, "object": inner, "published": _iso(now),
+              "actor": author, "object": inner, "published": utc_iso(now),
               "to": inner.get("to") or [_public()], "cc": inner.get("cc") or []}, author)]
 
 
@@ -301,7 +302,7 @@ def _reaction(handler: ActivityHandler, activity: Activity,
     identifier = _timed(activity_id(kind, actor, target, now), now)
     records.record(private, actor, kind, target, identifier)
     return [({"@context": CONTEXT, "id": identifier, "type": kind, "actor": actor,
-              "object": target, "published": _iso(now), "to": to, "cc": cc}, actor)]
+              "object": target, "published": utc_iso(now), "to": to, "cc": cc}, actor)]
 
 
 def _reaction_addressing(handler: ActivityHandler, kind: str, actor: str,
@@ -340,8 +341,6 @@ def _timed(identifier: str, moment: datetime) -> str:
     return f"{identifier}.{moment.microsecond:06d}"
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _local_author(handler: ActivityHandler, body: dict[str, Any]) -> str | None:

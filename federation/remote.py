@@ -70,6 +70,7 @@ from federation.safe_fetch import DEFAULT_TOTAL_TIMEOUT, FetchError, safe_get
 from federation.text import clean_html
 from ontology import AS, CC
 from store.base import TripleStore, Write
+from store.moments import utc_iso
 from store.private import PrivateStore
 from store.terms import graph_to_ntriples
 
@@ -201,7 +202,7 @@ class RemoteObjects:
                 raise RemoteError(f"{iri} has more than {MAX_TRIPLES:,} triples")
         if (URIRef(iri), None, None) not in graph:
             raise RemoteError(f"{iri}: the document says nothing about itself")
-        now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        now = utc_iso(datetime.now(UTC))
         graph.add((URIRef(iri), FETCHED, Literal(now, datatype=XSD.dateTime)))
         return graph
 

@@ -21,3 +21,9 @@ def parse_moment(text: str | None, zone: tzinfo = UTC) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def utc_iso(moment: datetime) -> str:
+    """`moment` as xsd:dateTime and ActivityPub servers write it: UTC, to the second,
+    with a Z."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -33,11 +33,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
 
 from federation.activities import (
     Activity,
@@ -49,6 +49,7 @@ from federation.activities import (
     handles_object,
 )
 from federation.errors import Gone, Invalid, NotAllowed, NotFound
+from federation.handler_support import timestamp
 from federation.resources import container_of, graph_from_ntriples, is_tombstone
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, TERRITORY_CLASSES
 from store.base import Write
@@ -142,7 +143,7 @@ def _record_reaction(handler: ActivityHandler, activity: Activity, now: datetime
     graph.add((subject, RDF.type, kind))
     graph.add((subject, AS.actor, URIRef(activity.actor)))
     graph.add((subject, AS.object, URIRef(activity.object)))
-    graph.add((subject, AS.published, _timestamp(now)))
+    graph.add((subject, AS.published, timestamp(now)))
     handler.store.write(Write(replace={iri: graph_to_ntriples(graph)}, expect_absent=[iri]))
     return Outcome(iri, None)
 
@@ -410,11 +411,6 @@ def _existing(handler: ActivityHandler, iri: str) -> Graph:
     if is_tombstone(graph, URIRef(iri)):
         raise Gone(f"{iri} was deleted")
     return graph
-
-
-def _timestamp(moment: datetime) -> Literal:
-    text = moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return Literal(text, datatype=XSD.dateTime)
 
 
 # The wall rule holds for every way a post arrives: forms, LDP and inboxes.
