@@ -361,11 +361,12 @@ def test_fedify_replies_and_mentions_notify_the_people_concerned(world: World) -
     assert world.peer_handle in page or "Fedify peer" in page, page
 
 
-def test_a_person_who_approves_followers_by_hand_is_not_followed_at_once(
+def test_a_person_who_approves_followers_by_hand_lets_fedify_follow_when_she_accepts(
         world: World) -> None:
     """fanny chose to approve her followers: her actor says manuallyApprovesFollowers,
     and Fedify's Follow waits (no Accept, not among her followers) instead of being
-    accepted at once."""
+    accepted at once; once she accepts it on her follow-requests page, Fedify gets her
+    Accept and she lists it among her followers."""
     from store.accounts import Accounts
     from store.private import PrivateStore
 
@@ -382,6 +383,18 @@ def test_a_person_who_approves_followers_by_hand_is_not_followed_at_once(
     time.sleep(3)
     assert peer.following()[fanny]["state"] == "pending", peer.inbox()["activities"][-2:]
     assert peer.actor_url not in collection_items(get_as2(fanny)["followers"])
+    session = session_of(world, "fanny")
+    requests_page = f"{world.base}/account/follow-requests"
+    waiting = page_of(requests_page, session)
+    assert world.peer_handle in waiting, waiting
+    done = session.post(f"{requests_page}/accept", allow_redirects=False, timeout=30, data={
+        "follower": peer.actor_url, "csrf_token": csrf_of(session, requests_page)})
+    assert done.status_code == 303, (done.status_code, done.text[:500])
+    peer.wait_for_following(fanny, timeout=WAIT)
+    accept = delivered(world, lambda a: a["type"] == "Accept" and a["actor"] == fanny,
+                       "Fedify accepted fanny's Accept")
+    assert_verified_by_fedify(world, accept)
+    assert peer.actor_url in collection_items(get_as2(fanny)["followers"])
 
 
 def test_fedify_undoes_its_like(world: World) -> None:
