@@ -891,6 +891,29 @@ def test_a_report_from_fedify_reaches_the_moderators(world: World) -> None:
     assert post in queue
 
 
+def test_a_report_of_a_fedify_post_is_forwarded_to_fedify(world: World) -> None:
+    """bob reports a Fedify post shown here and leaves "forward" ticked: Fedify gets an
+    anonymous Flag from our instance actor, naming its account and the post."""
+    peer = world.peer
+    note = peer.publish(f"<p>Achetez mes lunettes {uuid.uuid4().hex[:6]}</p>")["note"]
+    session = session_of(world, "bob")
+    shown = session.get(f"{world.base}/fediverse/post", params={"iri": note}, timeout=30)
+    assert shown.status_code == 200, (shown.status_code, shown.text[:300])
+    reason = f"Publicité {uuid.uuid4().hex[:6]}"
+    done = session.post(f"{world.base}/report/remote", allow_redirects=False, timeout=30, data={
+        "object": note, "category": "spam", "details": reason, "forward": "1",
+        "csrf_token": csrf_of(session, shown.url)})
+    assert done.status_code in (302, 303), (done.status_code, done.text[:500])
+    instance = f"{world.base}/actor"
+    flag = delivered(world, lambda a: a["type"] == "Flag" and a["actor"] == instance,
+                     "Fedify accepted the forwarded report")
+    assert_verified_by_fedify(world, flag)
+    raw = flag["raw"]
+    assert set(as_list(raw["object"])) == {peer.actor_url, note}, raw
+    assert reason in raw.get("content", ""), raw
+    assert world.person("bob") not in str(raw), "the report is not anonymous"
+
+
 def test_fedify_unfollows_the_organization(world: World, org_followed) -> None:
     """Undo(Follow) takes the Fedify actor out of the organization's followers."""
     world.peer.unfollow(world.org)
