@@ -548,6 +548,22 @@ def test_we_verify_fedify_signatures_in_both_formats(world: World, spec: str) ->
              lambda: text in page_of(post))
 
 
+@pytest.mark.parametrize("public", ["as:Public", "Public"])
+def test_every_spelling_of_public_makes_a_fedify_reply_public(world: World,
+                                                              public: str) -> None:
+    """A reply addressed with another spelling of the Public collection (as Fedify signs
+    the JSON as given) is kept and shown like one addressed with the full IRI."""
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Public ou pas ? {uuid.uuid4().hex[:6]}")
+    text = f"Adressée à {public} {uuid.uuid4().hex[:6]}"
+    answer = world.peer.send(get_as2(alice)["inbox"], {
+        "type": "Create", "to": public, "cc": [alice],
+        "object": {"type": "Note", "content": f"<p>{text}</p>", "inReplyTo": post,
+                   "to": public, "cc": [alice]}}, spec=CAVAGE)
+    assert answer["status"] in (200, 202), answer
+    wait_for(f"the reply addressed to {public} shows", lambda: text in page_of(post))
+
+
 def test_our_signed_fetches_pass_fedify_secure_mode(world: World) -> None:
     """Fedify in secure mode (Mastodon's authorized fetch) serves its outbox only to signed
     GETs: looking its account up here still shows its posts, because our GETs are signed
