@@ -13,7 +13,13 @@ What the issue's "Must show" asks, each seen from the side a user would notice i
 4. a local citizen follows the Fedify actor from the web app: Fedify receives the Follow
    and Accepts; what Fedify then publishes to its followers shows in the citizen's feed;
 5. signatures both ways and in both formats: Fedify verifies our draft-cavage and RFC 9421
-   signatures (our queue double-knocks when a peer refuses one), we verify its.
+   signatures (our queue double-knocks when a peer refuses one), we verify its; signed
+   GETs both ways (Fedify's secure mode, our authorized-fetch mode); deliveries survive
+   Fedify's downtime and our restart, each arriving once.
+Then the rest of what two servers do together: Fedify parses our actors, objects, NodeInfo
+and collections; joins events; edits and deletes its replies; gets our Updates, Deletes,
+forwarded replies, Blocks and reports; follows a commune; votes in a poll; approval of
+followers by hand; domain blocks; notifications; a Move.
 
 Fedify resolves acct: handles over https only, so the WebFinger look-up is done here over
 http and Fedify is handed the actor URL. Deliveries are asynchronous: everything is polled
