@@ -4,10 +4,15 @@
         peer.send(inbox_url, {"type": "Create", "object": {...}}, spec="rfc9421")
         peer.wait_for_activity(lambda a: a["type"] == "Create")
 
-The peer (fedify-peer/peer.mjs) is one Person, `peer`, with an RSA and an Ed25519 key. It
-logs every request that reaches one of its inboxes (signature format, Fedify's own verdict
-on the signature, the status it answered) and every activity its inbox listener accepted;
-its control API under /_control/ serves those logs and makes it sign and send activities.
+The peer (fedify-peer/peer.mjs) is one Person, `peer`, with an RSA and an Ed25519 key,
+behaving as a small fediverse server: it accepts every Follow (an Accept goes back), keeps
+its followers and whom it follows, serves its outbox, collections and every object it made
+(only to signed GETs in secure mode). It logs every request that reaches one of its inboxes
+(signature format, Fedify's own verdict on the signature, the status it answered, the raw
+JSON), every GET of its documents, and every activity its inbox listener accepted. Its
+control API under /_control/ serves those logs and makes it act through Fedify's own
+sendActivity: follow, reply, like, announce, undo, join, update, delete, publish to its
+followers, move; look up and walk another server's documents as Fedify parses them.
 """
 
 from __future__ import annotations
