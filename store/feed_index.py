@@ -26,10 +26,13 @@ from store.moments import parse_moment
 from store.queries import query
 from store.search import SearchIndex
 from store.search_documents import token
+from store.search_write import SLOTS
 
 #: Events whose start is this far in the past are still read, in case they have not ended
 #: (their end date is not in the index: it is read from the store for these few only).
 _EVENTS_READ = 2_000
+#: Rows read past the limit so that posts published in the same second sort by IRI.
+_TIES = 20
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,17 @@ class EventRow:
 
 
 def latest_posts_in(index: SearchIndex, perimeter: str, limit: int = 20) -> list[PostRow]:
-    """The newest posts attached to ``perimeter`` or to any territory inside it."""
-    connection = index._connection()
-    rows = connection.execute(
-        "SELECT d.iri, d.published, d.territory, d.name FROM ("
+    """The newest posts attached to ``perimeter`` or to any territory inside it; posts of
+    the same second by IRI, as the SPARQL query orders them (row ids break such ties by
+    arrival, so a few more rows are read to order the last second whole)."""
+    limit = max(1, min(limit, 500))
+    rows = index._connection().execute(
+        "SELECT d.rowid, d.iri, d.published, d.territory, d.name FROM ("
         " SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
-        " JOIN docs d ON d.rowid = f.rowid ORDER BY d.rowid DESC",
-        (f'places : "{token(perimeter)}" AND kind : "posts"', max(1, min(limit, 500)))
-    ).fetchall()
-    return [PostRow(*row) for row in rows]
+        " JOIN docs d ON d.rowid = f.rowid",
+        (f'places : "{token(perimeter)}" AND kind : "posts"', limit + _TIES)).fetchall()
+    rows.sort(key=lambda row: (-(row[0] // SLOTS), row[1]))
+    return [PostRow(*row[1:]) for row in rows[:limit]]
 
 
 def upcoming_events_in(index: SearchIndex, store: TripleStore, commune: str, theme: str,

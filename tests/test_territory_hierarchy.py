@@ -226,7 +226,8 @@ def test_latest_posts_from_the_index_match_sparql(loaded) -> None:
     when = "^^<http://www.w3.org/2001/XMLSchema#dateTime>"
     posts = {f"{BASE}/posts/i1": (BOULOGNE, "2026-02-01"), f"{BASE}/posts/i2": (PARIS_1,
              "2026-02-03"), f"{BASE}/posts/i3": (PARIS, "2026-02-02"),
-             f"{BASE}/posts/i4": (dep("75"), "2026-02-04")}
+             f"{BASE}/posts/i4": (dep("75"), "2026-02-04"),
+             f"{BASE}/posts/i9": (PARIS, "2026-02-03")}  # same second as i2, indexed after
     add = {iri: _resource(iri, [f"a <{CC.Post}>", f"<{CC.territory}> <{territory}>",
                                 f'<https://www.w3.org/ns/activitystreams#published> '
                                 f'"{day}T10:00:00Z"{when}'])
@@ -242,7 +243,7 @@ def test_latest_posts_from_the_index_match_sparql(loaded) -> None:
             from_index = [row.iri for row in latest_posts_in(index, dep(code))]
             assert from_index == from_sparql
         assert [row.iri for row in latest_posts_in(index, dep("75"))] == [
-            f"{BASE}/posts/i4", f"{BASE}/posts/i2", f"{BASE}/posts/i3"]
+            f"{BASE}/posts/i4", f"{BASE}/posts/i2", f"{BASE}/posts/i9", f"{BASE}/posts/i3"]
     finally:
         store.write(Write(delete=list(add)))
         for iri in add:
