@@ -403,6 +403,29 @@ def test_a_person_who_approves_followers_by_hand_lets_fedify_follow_when_she_acc
     assert peer.actor_url in collection_items(get_as2(fanny)["followers"])
 
 
+def test_a_reply_sent_twice_by_fedify_shows_once(world: World) -> None:
+    """Idempotent by activity id: the same signed Create delivered twice (a retry) is one
+    reply in the thread."""
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Une seule fois {uuid.uuid4().hex[:6]}")
+    text = f"Réponse envoyée deux fois {uuid.uuid4().hex[:6]}"
+    activity = {
+        "id": f"{peer.actor_url}/creates/{uuid.uuid4()}", "type": "Create",
+        "to": [PUBLIC], "cc": [alice],
+        "object": {"id": f"{peer.actor_url}/notes/{uuid.uuid4()}", "type": "Note",
+                   "content": f"<p>{text}</p>", "inReplyTo": post, "to": [PUBLIC],
+                   "cc": [alice]},
+    }
+    inbox = get_as2(alice)["inbox"]
+    for spec in (CAVAGE, RFC9421):
+        answer = peer.send(inbox, activity, spec=spec)
+        assert answer["status"] in (200, 202), answer
+    page = wait_for("the reply shows", lambda: (lambda t: t if text in t else None)(
+        page_of(post)))
+    assert page.count(text) == 1, "the reply shows twice"
+
+
 def test_fedify_undoes_its_like(world: World) -> None:
     peer = world.peer
     alice = world.person("alice")
