@@ -426,6 +426,29 @@ def test_a_reply_sent_twice_by_fedify_shows_once(world: World) -> None:
     assert page.count(text) == 1, "the reply shows twice"
 
 
+def test_fedify_cannot_write_objects_of_another_host(world: World) -> None:
+    """Fedify signs a Create whose Note claims an IRI of ours, then one of another host:
+    neither is kept (a 4xx or an ignored 2xx), nothing shows in the thread and our IRI
+    stays unknown."""
+    peer = world.peer
+    alice = world.person("alice")
+    post = post_on_wall(world, "alice", alice, f"Pas de contrefaçon {uuid.uuid4().hex[:6]}")
+    inbox = get_as2(alice)["inbox"]
+    claimed = {"ours": f"{world.base}/posts/contrefacon-{uuid.uuid4().hex[:6]}",
+               "elsewhere": f"http://127.0.0.1:9/notes/{uuid.uuid4().hex[:6]}"}
+    for where, iri in claimed.items():
+        text = f"Contrefaçon {where} {uuid.uuid4().hex[:6]}"
+        answer = peer.send(inbox, {
+            "type": "Create", "to": [PUBLIC], "cc": [alice],
+            "object": {"id": iri, "type": "Note", "attributedTo": peer.actor_url,
+                       "content": text, "inReplyTo": post, "to": [PUBLIC]}}, spec=CAVAGE)
+        assert answer["status"] < 500, answer
+        time.sleep(1)
+        assert text not in page_of(post), f"the Note claiming {iri} was kept"
+    assert requests.get(claimed["ours"], headers={"Accept": AP_JSON},
+                        timeout=10).status_code == 404
+
+
 def test_fedify_undoes_its_like(world: World) -> None:
     peer = world.peer
     alice = world.person("alice")
