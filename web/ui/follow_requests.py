@@ -32,6 +32,13 @@ from web.ui.session import current_account, login_required, protect
 bp = Blueprint("follow_requests", __name__)
 protect(bp.name)
 
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    """The requests' table exists from the start, as the private store's other tables do:
+    a page that only reads it must not change the private store."""
+    state.app.extensions["communecter"].private.ensure_schema(follow_requests.SCHEMA)
+
 MAX_IRI = 2000
 
 
