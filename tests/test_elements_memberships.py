@@ -284,3 +284,17 @@ def test_a_deleted_person_leaves_every_list(site) -> None:
     assert zoe.actor not in site.platform.store.graph(f"{ana.actor}/following")
     assert site.platform.store.graph(f"{zoe.actor}/following") is None
     assert site.platform.store.graph(f"{zoe.actor}/followers") is None
+
+
+def test_a_person_page_has_its_follow_button(site) -> None:
+    pia, lou = make_user(site, "pia", name="Pia"), make_user(site, "lou", name="Lou")
+    before = page(lou, "/persons/pia")
+    assert 'action="/persons/pia/follow"' in before and "Suivre" in before
+    assert 'action="/persons/lou/follow"' not in page(lou, "/persons/lou")  # not oneself
+    assert lou.post("/persons/pia/follow").status_code == 303
+    after = page(lou, "/persons/pia")
+    assert 'action="/persons/pia/unfollow"' in after and "Ne plus suivre" in after
+    assert lou.actor in page(pia, "/persons/pia/followers") or "Lou" in page(
+        pia, "/persons/pia/followers")
+    assert lou.post("/persons/pia/unfollow").status_code == 303
+    assert 'action="/persons/pia/follow"' in page(lou, "/persons/pia")
