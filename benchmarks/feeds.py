@@ -105,34 +105,37 @@ def build_feed_index(dataset_path: Path, index_path: Path, base_url: str) -> dic
             "bytes": index_path.stat().st_size}
 
 
-def bench_feeds_index(store_dir: Path, index_path: Path, samples: dict[str, list]) -> dict:
-    """store.feed_index's answers over the search index, with the same parameters."""
+def _index_answer(name: str, index: Any, store: Any, params: dict) -> list[str]:
+    """The resources store.feed_index gives for one sample's parameters."""
     from store.feed_index import latest_posts_in, upcoming_events_in
+
+    if name == "latest_posts_in_departement":
+        rows = latest_posts_in(index, str(params["departement"]), params["limit"])
+    else:
+        now = datetime.fromisoformat(str(params["now"]).replace("Z", "+00:00"))
+        rows = upcoming_events_in(index, store, str(params["commune"]),
+                                  str(params["theme"])[len(CCT):], now, params["limit"])
+    return [row.iri for row in rows]
+
+
+def _opened(store_dir: Path, index_path: Path) -> tuple[Any, Any]:
     from store.oxigraph_store import OxigraphStore
     from store.search import SearchIndex
 
-    index = SearchIndex(index_path)
-    store = OxigraphStore.read_only(store_dir)
-    theme_of = len(CCT)
+    return SearchIndex(index_path), OxigraphStore.read_only(store_dir)
 
-    def events(params: dict) -> int:
-        now = datetime.fromisoformat(str(params["now"]).replace("Z", "+00:00"))
-        return len(upcoming_events_in(index, store, str(params["commune"]),
-                                      str(params["theme"])[theme_of:], now, params["limit"]))
 
-    def posts(params: dict) -> int:
-        return len(latest_posts_in(index, str(params["departement"]), params["limit"]))
-
-    answer = {"upcoming_events_in_commune_for_theme": events,
-              "latest_posts_in_departement": posts}
+def bench_feeds_index(store_dir: Path, index_path: Path, samples: dict[str, list]) -> dict:
+    """store.feed_index's answers over the search index, with the same parameters."""
+    index, store = _opened(store_dir, index_path)
     results = {}
     for name, params_list in samples.items():
         for params in params_list[: max(10, len(params_list) // 10)]:
-            answer[name](params)
+            _index_answer(name, index, store, params)
         walls, cpus, empty = [], [], 0
         for params in params_list:
             began, cpu = time.perf_counter(), time.thread_time()
-            empty += answer[name](params) == 0
+            empty += not _index_answer(name, index, store, params)
             walls.append(time.perf_counter() - began)
             cpus.append(time.thread_time() - cpu)
         results[name] = {"wall_ms": summary_ms(walls), "cpu_ms": summary_ms(cpus),
@@ -146,12 +149,9 @@ def feed_agreement(store_dir: Path, index_path: Path, samples: dict[str, list],
                    per_question: int = 20) -> dict:
     """For how many parameters the index and the SPARQL query give the same resources in
     the same order (the first ``per_question`` of each sample)."""
-    from store.feed_index import latest_posts_in, upcoming_events_in
-    from store.oxigraph_store import OxigraphStore
     from store.queries import query
-    from store.search import SearchIndex
 
-    index, store = SearchIndex(index_path), OxigraphStore.read_only(store_dir)
+    index, store = _opened(store_dir, index_path)
     key = {"upcoming_events_in_commune_for_theme": "event",
            "latest_posts_in_departement": "post"}
     results = {}
@@ -159,15 +159,7 @@ def feed_agreement(store_dir: Path, index_path: Path, samples: dict[str, list],
         same, differing = 0, []
         for params in params_list[:per_question]:
             wanted = [str(r[key[name]]) for r in store.select(query(name, **params))]
-            if name == "latest_posts_in_departement":
-                got = [r.iri for r in latest_posts_in(index, str(params["departement"]),
-                                                      params["limit"])]
-            else:
-                now = datetime.fromisoformat(str(params["now"]).replace("Z", "+00:00"))
-                got = [r.iri for r in upcoming_events_in(
-                    index, store, str(params["commune"]), str(params["theme"])[len(CCT):],
-                    now, params["limit"])]
-            if got == wanted:
+            if _index_answer(name, index, store, params) == wanted:
                 same += 1
             else:
                 differing.append({k: str(v) for k, v in params.items()})
