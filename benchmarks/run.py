@@ -211,6 +211,20 @@ class Server:
         self.stop()
         raise SystemExit(f"the server did not answer within {timeout:.0f} s")
 
+    def settle(self, idle_share: float = 0.1, window: float = 1.0, limit: float = 180) -> float:
+        """Seconds until the server idles (below `idle_share` of a core over `window`).
+
+        Each worker reads the territory tree as it starts (seconds of CPU for all of
+        France); measuring before that is over would time the start-up, not the requests.
+        """
+        began = time.perf_counter()
+        while time.perf_counter() - began < limit:
+            before = self.cpu()
+            time.sleep(window)
+            if self.cpu() - before < idle_share * window:
+                break
+        return time.perf_counter() - began
+
     def cli(self, *args: str) -> str:
         command = [sys.executable, "-m", "web.cli", *args, "--data", str(self.data_dir),
                    "--base-url", self.base_url]
@@ -909,6 +923,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log(f"starting communecter serve on {base_url}")
         report["server_start_seconds"] = round(server.start(), 2)
+        report["server_settle_seconds"] = round(server.settle(), 2)
+        log(f"  answering after {report['server_start_seconds']} s, idle after "
+            f"{report['server_settle_seconds']} s more")
         token = server.cli("token", "create", "bench", "--create").split()[-1]
         with MemorySampler(server.process.pid) as sampler:
             report["http"] = bench_http(server, plan, work, args, token, store, samples)

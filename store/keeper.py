@@ -3,8 +3,12 @@
 An on-disk Oxigraph store can be opened read-write by one process only, while the web
 server needs several worker processes to use both cores. So `communecter serve` starts the
 storekeeper, which opens the backend once and serves the TripleStore interface over a Unix
-socket (multiprocessing.managers); every worker holds a `KeeperClient`. Untrusted SPARQL
-queries go on to killable child processes (store/runner.py) when the backend allows it.
+socket (multiprocessing.managers); every worker holds a `KeeperClient`.
+
+When the backend can make checkpoints (Oxigraph on disk), the keeper hands them out
+(store/checkpoints.py) and workers read from them directly (store/snapshots.py) while no
+write has happened since, and run untrusted SPARQL in killable children of their own
+(store/runner.py): the keeper then mostly writes, and answers reads only just after writes.
 """
 
 from __future__ import annotations
@@ -13,16 +17,23 @@ import mmap
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.managers import BaseManager
 from pathlib import Path
+from typing import TypeVar
 
 from rdflib.term import Node
 
-from store.base import EndpointResult, TripleStore, Write
+from store.base import EndpointResult, StoreError, TripleStore, Write
+from store.checkpoints import Checkpoint, CheckpointShelf
+from store.oxigraph_store import OxigraphStore
+from store.runner import QueryRunner
+from store.snapshots import Snapshots
+
+T = TypeVar("T")
 
 EXPOSED = ("graph", "graph_with_etag", "select", "ask", "endpoint_query", "write",
-           "bulk_load_chunk", "dump_to_file", "stats")
+           "bulk_load_chunk", "dump_to_file", "stats", "offers_checkpoints", "checkpoint")
 
 
 GRAPH_CACHE_SIZE = 50_000
@@ -57,18 +68,25 @@ class Generation:
 
 
 class KeptStore:
-    """The storekeeper's side: the backend plus write generations and the query runner."""
+    """The storekeeper's side: the backend plus write generations and checkpoints."""
 
     def __init__(self, store: TripleStore, workdir: Path) -> None:
         self.store = store
         self.workdir = workdir
         self.generation = Generation(workdir / "generation", writer=True)
         self._generation_lock = threading.Lock()
-        self.runner = None
+        self.shelf = None
         if getattr(store, "path", None) is not None and hasattr(store, "checkpoint"):
-            from store.runner import QueryRunner
+            self.shelf = CheckpointShelf(store, workdir / "checkpoints")
 
-            self.runner = QueryRunner(store, workdir / "query-checkpoints")
+    def offers_checkpoints(self) -> bool:
+        return self.shelf is not None
+
+    def checkpoint(self, generation: int, min_interval: float) -> Checkpoint:
+        """A checkpoint of the store at `generation` (see CheckpointShelf.current)."""
+        if self.shelf is None:
+            raise StoreError("this store makes no checkpoints")
+        return self.shelf.current(generation, min_interval)
 
     def _bump(self) -> None:
         with self._generation_lock:
@@ -87,9 +105,7 @@ class KeptStore:
         return self.store.ask(query)
 
     def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:
-        if self.runner is None:
-            return self.store.endpoint_query(query, accept, timeout)
-        return self.runner.run(query, accept, timeout, self.generation.read())
+        return self.store.endpoint_query(query, accept, timeout)
 
     def write(self, change: Write) -> None:
         try:
@@ -123,13 +139,12 @@ def serve_store(store: TripleStore, address: str, authkey: bytes, workdir: Path)
     try:
         server.serve_forever()
     finally:
-        if kept.runner is not None:
-            kept.runner.close()
         store.close()
 
 
 class KeeperClient(TripleStore):
-    """The web worker's side: the TripleStore interface, answered by the storekeeper."""
+    """The web worker's side: the TripleStore interface, answered from the keeper's newest
+    checkpoint while it is current, by the keeper otherwise."""
 
     def __init__(self, address: str, authkey: bytes, workdir: Path) -> None:
         _Manager.register("store", exposed=EXPOSED)
@@ -139,6 +154,23 @@ class KeeperClient(TripleStore):
         self._generation = Generation(workdir / "generation", writer=False)
         self._graphs: OrderedDict[str, tuple[int, tuple[str, str] | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._snapshots: Snapshots | None = None
+        self._runner: QueryRunner | None = None
+        if self._proxy.offers_checkpoints():
+            self._snapshots = Snapshots(self._proxy.checkpoint)
+            self._runner = QueryRunner(lambda generation: self._proxy.checkpoint(
+                generation, 0.0).path)
+
+    def _read(self, generation: int, local: Callable[[OxigraphStore], T],
+              remote: Callable[[], T]) -> T:
+        """`local` on the current checkpoint when there is one, else `remote` (the keeper)."""
+        reader = self._snapshots.reader(generation) if self._snapshots is not None else None
+        if reader is not None:
+            try:
+                return local(reader)
+            except OSError:  # removed under us after a long pause: ask the keeper
+                self._snapshots.forget()
+        return remote()
 
     def graph(self, iri: str) -> str | None:
         found = self.graph_with_etag(iri)
@@ -150,7 +182,8 @@ class KeeperClient(TripleStore):
             cached = self._graphs.get(iri)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        found = self._proxy.graph_with_etag(iri)
+        found = self._read(generation, lambda reader: reader.graph_with_etag(iri),
+                           lambda: self._proxy.graph_with_etag(iri))
         with self._lock:
             self._graphs[iri] = (generation, found)
             self._graphs.move_to_end(iri)
@@ -159,13 +192,17 @@ class KeeperClient(TripleStore):
         return found
 
     def select(self, query: str) -> list[dict[str, Node]]:
-        return self._proxy.select(query)
+        return self._read(self._generation.read(), lambda reader: reader.select(query),
+                          lambda: self._proxy.select(query))
 
     def ask(self, query: str) -> bool:
-        return self._proxy.ask(query)
+        return self._read(self._generation.read(), lambda reader: reader.ask(query),
+                          lambda: self._proxy.ask(query))
 
     def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:
-        return self._proxy.endpoint_query(query, accept, timeout)
+        if self._runner is None:
+            return self._proxy.endpoint_query(query, accept, timeout)
+        return self._runner.run(query, accept, timeout, self._generation.read())
 
     def write(self, change: Write) -> None:
         self._proxy.write(change)
@@ -192,3 +229,7 @@ class KeeperClient(TripleStore):
 
     def stats(self) -> dict:
         return self._proxy.stats()
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()

@@ -100,11 +100,9 @@ class OxigraphStore(TripleStore):
         return store
 
     def graph(self, iri: str) -> str | None:
-        quads = self._store.quads_for_pattern(None, None, None, ox.NamedNode(iri))
-        triples = [quad.triple for quad in quads]
-        if not triples:
-            return None
-        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()
+        # dump() walks the graph's quads inside Oxigraph: no Python object per triple
+        text = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
+        return text.decode() if text else None
 
     def select(self, query: str) -> list[dict[str, Node]]:
         result = self._store.query(query)

@@ -2,18 +2,22 @@
 
 Oxigraph cannot cancel a query from Python (upstream issue oxigraph#1926), so a runaway
 query would burn a core for ever. The public endpoint therefore runs queries in child
-processes that read a checkpoint of the on-disk store (a hard-linked, consistent copy made
-by the store's owner after writes) and kills the child when the time limit passes.
+processes that read a checkpoint of the on-disk store (store/checkpoints.py: a hard-linked,
+consistent copy made by the store's owner after writes) and kills the child when the time
+limit passes. Each web worker owns its runner, so that a query costs one pipe round trip and
+its children's caches stay warm between requests.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
-import shutil
+import signal
+import sys
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from store.base import EndpointResult, QueryTimeout, StoreError
@@ -24,6 +28,8 @@ _CONTEXT = multiprocessing.get_context("spawn")
 def _child(connection: Connection) -> None:
     """The child's loop: open the named checkpoint read-only, answer queries."""
     import pyoxigraph as ox
+
+    _die_with_parent()
 
     from store.oxigraph_store import run_endpoint_query
 
@@ -41,6 +47,12 @@ def _child(connection: Connection) -> None:
             connection.send(("error", error))
 
 
+def _die_with_parent() -> None:
+    """A worker killed by its server must not leave a runaway query computing."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 class _Child:
     def __init__(self) -> None:
         self.connection, child_end = _CONTEXT.Pipe()
@@ -56,19 +68,19 @@ class _Child:
 
 
 class QueryRunner:
-    """A small pool of killable query processes over fresh checkpoints of one store."""
+    """A small pool of killable query processes over checkpoints of one store.
 
-    def __init__(self, store: Any, workdir: Path, size: int = 2) -> None:
-        self._store = store
-        self._workdir = workdir
-        shutil.rmtree(workdir, ignore_errors=True)
-        workdir.mkdir(parents=True)
+    `checkpoint_for(generation)` names a checkpoint of that write generation (made by the
+    store's owner when needed); children reopen only when the generation changes.
+    """
+
+    def __init__(self, checkpoint_for: Callable[[int], str], size: int = 2) -> None:
+        self._checkpoint_for = checkpoint_for
         self._idle: list[_Child] = []
         self._busy: set[_Child] = set()
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
         self._checkpoint: tuple[int, str] | None = None
-        self._serial = 0
 
     def run(self, query: str, accept: dict[str, str], timeout: float,
             generation: int) -> EndpointResult:
@@ -111,23 +123,14 @@ class QueryRunner:
                 child.path = path
                 self._busy.discard(child)
                 self._idle.append(child)
-            self._forget_old_checkpoints()
 
     def _current_checkpoint(self, generation: int) -> str:
-        with self._lock:
-            if self._checkpoint is None or self._checkpoint[0] != generation:
-                self._serial += 1
-                target = self._workdir / f"checkpoint-{self._serial}"
-                self._store.checkpoint(target)
-                self._checkpoint = (generation, str(target))
-            return self._checkpoint[1]
-
-    def _forget_old_checkpoints(self) -> None:
-        in_use = {c.path for c in [*self._idle, *self._busy]}
-        current = self._checkpoint[1] if self._checkpoint else None
-        for path in self._workdir.glob("checkpoint-*"):
-            if str(path) != current and str(path) not in in_use:
-                shutil.rmtree(path, ignore_errors=True)
+        known = self._checkpoint
+        if known is not None and known[0] == generation:
+            return known[1]
+        path = self._checkpoint_for(generation)
+        self._checkpoint = (generation, path)
+        return path
 
     def close(self) -> None:
         with self._lock:

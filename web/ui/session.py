@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, has_request_context, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
@@ -105,7 +106,18 @@ def protect(blueprint_name: str) -> None:
     _FORM_BLUEPRINTS.add(blueprint_name)
 
 
+class _CookieOnlyWhenSent(SecureCookieSessionInterface):
+    """Most requests (LDP, SPARQL, ActivityPub, feeds) carry no session cookie: they get an
+    empty session without building the cookie's signing serializer each time."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _CookieOnlyWhenSent()
     app.before_request(_check_csrf)
 
     @app.context_processor
