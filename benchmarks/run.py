@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -47,7 +47,6 @@ from benchmarks.feeds import (
     build_feed_index,
     feed_agreement,
     feed_samples,
-    time_direct,
 )
 from benchmarks.stats import loadavg, log, percentile, summary_ms
 
@@ -523,62 +522,90 @@ def _self_cpu() -> float:
 
 def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], per_query: int,
                           repeats: int) -> dict:
-    """The same feed queries through GET /sparql and on the store directly, interleaved."""
+    """The same feed queries through GET /sparql and on the store directly, interleaved.
+
+    "Directly" is the query evaluated as the endpoint evaluates it (default graph = union of
+    the named graphs) and its results serialized, in this process. Over HTTP the client is
+    http.client on one kept-alive connection: the figure is the endpoint's cost, not a client
+    library's. Which of the two runs first alternates, so that neither always finds the
+    other's pages in the cache. The overhead is judged on the total time of the sample (what
+    a researcher running these queries waits in all); medians and the fixed cost of a
+    trivial query are reported beside it.
+    """
+    import pyoxigraph as ox
+
     from store.queries import query
 
-    session = requests.Session()
-    endpoint = server.base_url + "/sparql"
-    results = {}
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=120)
 
     def over_http(text: str) -> float | None:
         """Seconds for one answer, or None when the endpoint refused (time limit: 503)."""
         began = time.perf_counter()
-        response = session.get(endpoint, params={"query": text},
-                               headers={"Accept": JSON_RESULTS}, timeout=120)
-        response.content  # noqa: B018 (read the whole body)
+        connection.request("GET", "/sparql?" + urlencode({"query": text}),
+                           headers={"Accept": JSON_RESULTS})
+        response = connection.getresponse()
+        body = response.read()
         elapsed = time.perf_counter() - began
-        if response.status_code == 503:
+        if response.status == 503:
             return None
-        if response.status_code != 200:
-            raise RuntimeError(f"/sparql answered {response.status_code}: {response.text[:300]}")
+        if response.status != 200:
+            raise RuntimeError(f"/sparql answered {response.status}: {body[:300]!r}")
         return elapsed
 
+    def direct(text: str) -> float:
+        began = time.perf_counter()
+        result = store.query(text, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions):
+            result.serialize(format=ox.QueryResultsFormat.JSON)
+        return time.perf_counter() - began
+
+    results = {}
     for name, params_list in samples.items():
         texts = [query(name, **params) for params in params_list[:per_query]]
         for text in texts[:5]:
             over_http(text)
-            time_direct(store, text)
-        direct, http, refused = [], [], 0
-        for text in texts:
-            for _ in range(repeats):
-                over = over_http(text)
+            direct(text)
+        pairs, refused = [], 0
+        for number, text in enumerate(texts):
+            for repeat in range(repeats):
+                if (number + repeat) % 2:
+                    over, local = over_http(text), direct(text)
+                else:
+                    local = direct(text)
+                    over = over_http(text)
                 if over is None:  # over the endpoint's time limit: nothing to compare
                     refused += 1
                     continue
-                http.append(over)
-                direct.append(time_direct(store, text)[0])
-        if not http:
+                pairs.append((over, local))
+        if not pairs:
             results[name] = {"refused_503": refused}
             continue
-        med_direct = percentile(direct, 50)
-        med_http = percentile(http, 50)
+        http_times = [over for over, _ in pairs]
+        direct_times = [local for _, local in pairs]
+        total_ratio = sum(http_times) / sum(direct_times)
+        med_direct, med_http = percentile(direct_times, 50), percentile(http_times, 50)
         results[name] = {
             "refused_503": refused,
-            "direct_ms": summary_ms(direct),
-            "http_ms": summary_ms(http),
-            "ratio_of_medians": round(med_http / med_direct, 3),
-            "overhead": round(med_http / med_direct - 1, 3),
-            "absolute_overhead_ms": round((med_http - med_direct) * 1000, 2),
+            "direct_ms": summary_ms(direct_times),
+            "http_ms": summary_ms(http_times),
+            "total_seconds": {"http": round(sum(http_times), 3),
+                              "direct": round(sum(direct_times), 3)},
+            "overhead": round(total_ratio - 1, 3),
+            "median_overhead": round(med_http / med_direct - 1, 3),
+            "median_absolute_overhead_ms": round((med_http - med_direct) * 1000, 2),
             "load_average": loadavg(),
         }
-        log(f"  {name}: direct {med_direct * 1000:.1f} ms, /sparql {med_http * 1000:.1f} ms")
+        log(f"  {name}: total {sum(direct_times):.2f} s direct, {sum(http_times):.2f} s "
+            f"/sparql ({total_ratio - 1:+.1%}); medians {med_direct * 1000:.1f} / "
+            f"{med_http * 1000:.1f} ms")
     # the fixed cost of the endpoint: a trivial query
     trivial = "ASK { }"
     over_http(trivial)
     trivial_http = [over_http(trivial) for _ in range(50)]
-    trivial_direct = [time_direct(store, trivial)[0] for _ in range(50)]
+    trivial_direct = [direct(trivial) for _ in range(50)]
     results["trivial_ask"] = {"http_ms": summary_ms(trivial_http),
                               "direct_ms": summary_ms(trivial_direct)}
+    connection.close()
     return results
 
 
@@ -776,7 +803,7 @@ def verdicts(report: dict) -> list[tuple[str, str, bool | None, str]]:
     for name, result in http.get("sparql_overhead", {}).items():
         if "overhead" in result:
             value = result["overhead"]
-            rows.append((f"/sparql overhead, {name}", f"{value * 100:+.1f} %",
+            rows.append((f"/sparql overhead (total time), {name}", f"{value * 100:+.1f} %",
                          value <= TARGETS["sparql_overhead"],
                          f"<= {TARGETS['sparql_overhead'] * 100:g} %"))
     return rows
@@ -820,10 +847,15 @@ def print_report(report: dict) -> None:
         if "http_ms" not in r:
             print(f"/sparql     {name}: every query refused (over the time limit)")
             continue
-        overhead = f" ({r['overhead'] * 100:+.1f} %)" if "overhead" in r else ""
         refused = f", {r['refused_503']} refused (time limit)" if r.get("refused_503") else ""
-        print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']}"
-              f" ms direct{overhead}{refused}")
+        if "total_seconds" not in r:  # the trivial query
+            print(f"/sparql     {name}: median {r['http_ms']['p50']} ms vs "
+                  f"{r['direct_ms']['p50']} ms direct")
+            continue
+        print(f"/sparql     {name}: total {r['total_seconds']['http']} s vs "
+              f"{r['total_seconds']['direct']} s direct ({r['overhead'] * 100:+.1f} %); "
+              f"median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']} ms "
+              f"({r['median_overhead'] * 100:+.1f} %){refused}")
     if "sparql_after_writes" in http:
         print(f"/sparql     first answers after the POSTs (checkpoint): "
               f"{http['sparql_after_writes']['ms']} ms")
@@ -865,7 +897,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--urls", type=int, default=100_000, help="member IRIs to rotate over")
     parser.add_argument("--event-queries", type=int, default=500)
     parser.add_argument("--post-queries", type=int, default=100)
-    parser.add_argument("--sparql-queries", type=int, default=20,
+    parser.add_argument("--sparql-queries", type=int, default=40,
                         help="queries of each kind compared through /sparql")
     parser.add_argument("--sparql-repeats", type=int, default=3)
     parser.add_argument("--no-optimize", action="store_true",
