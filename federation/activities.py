@@ -320,11 +320,10 @@ class ActivityHandler:
         if not targets:
             return
         values = " ".join(f"<{t}>" for t in targets)
-        rows = self.store.select(
+        rows = self.store.select_about(
             f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} "
             f"FILTER NOT EXISTS {{ GRAPH ?t {{ ?t a ?type "
-            f"FILTER(?type != <{AS.Tombstone}>) }} }} }}"
-        )
+            f"FILTER(?type != <{AS.Tombstone}>) }} }} }}", targets)
         if rows:
             missing = ", ".join(sorted(str(r["t"]) for r in rows))
             raise Invalid(f"links to resources that do not exist here: {missing}")

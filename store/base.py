@@ -97,6 +97,11 @@ class TripleStore(ABC):
     def select(self, query: str) -> list[dict[str, Node]]:
         """Runs one of the application's own SELECT queries (trusted, bounded)."""
 
+    def select_about(self, query: str, graphs: Iterable[str]) -> list[dict[str, Node]]:
+        """`select` for a query whose answer depends only on these named graphs: a backend
+        may then answer from a copy in which they are up to date (store/snapshots.py)."""
+        return self.select(query)
+
     @abstractmethod
     def ask(self, query: str) -> bool:
         """Runs one of the application's own ASK queries."""

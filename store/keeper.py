@@ -29,6 +29,7 @@ from store.checkpoints import Checkpoint, CheckpointShelf
 from store.oxigraph_store import OxigraphStore
 from store.runner import QueryRunner
 from store.snapshots import Snapshots
+from store.write_log import WriteLogReader, WriteLogWriter
 
 T = TypeVar("T")
 
@@ -74,6 +75,7 @@ class KeptStore:
         self.store = store
         self.workdir = workdir
         self.generation = Generation(workdir / "generation", writer=True)
+        self.write_log = WriteLogWriter(workdir / "writes")
         self._generation_lock = threading.Lock()
         self.shelf = None
         if getattr(store, "path", None) is not None and hasattr(store, "checkpoint"):
@@ -88,8 +90,10 @@ class KeptStore:
             raise StoreError("this store makes no checkpoints")
         return self.shelf.current(generation, min_interval)
 
-    def _bump(self) -> None:
+    def _bump(self, graphs: Iterable[str]) -> None:
+        """The graphs go in the write log before the generation moves (see WriteLogReader)."""
         with self._generation_lock:
+            self.write_log.record(self.generation.read() + 1, graphs)
             self.generation.bump()
 
     def graph(self, iri: str) -> str | None:
@@ -111,13 +115,13 @@ class KeptStore:
         try:
             self.store.write(change)
         finally:
-            self._bump()
+            self._bump(change.touched())
 
     def bulk_load_chunk(self, graphs: list[tuple[str, str]]) -> int:
         try:
             return self.store.bulk_load(graphs)
         finally:
-            self._bump()
+            self._bump(iri for iri, _ in graphs)
 
     def dump_to_file(self, media_type: str) -> str:
         target = self.workdir / f"dump-{threading.get_ident()}"
@@ -144,7 +148,7 @@ def serve_store(store: TripleStore, address: str, authkey: bytes, workdir: Path)
 
 class KeeperClient(TripleStore):
     """The web worker's side: the TripleStore interface, answered from the keeper's newest
-    checkpoint while it is current, by the keeper otherwise."""
+    checkpoint when it can (store/snapshots.py), by the keeper otherwise."""
 
     def __init__(self, address: str, authkey: bytes, workdir: Path) -> None:
         _Manager.register("store", exposed=EXPOSED)
@@ -156,21 +160,41 @@ class KeeperClient(TripleStore):
         self._lock = threading.Lock()
         self._snapshots: Snapshots | None = None
         self._runner: QueryRunner | None = None
+        self._log = WriteLogReader(workdir / "writes")
         if self._proxy.offers_checkpoints():
-            self._snapshots = Snapshots(self._proxy.checkpoint)
+            self._snapshots = Snapshots(self._proxy.checkpoint, self._log.forget_until)
             self._runner = QueryRunner(lambda generation: self._proxy.checkpoint(
                 generation, 0.0).path)
 
-    def _read(self, generation: int, local: Callable[[OxigraphStore], T],
+    def _read(self, reader: OxigraphStore | None, local: Callable[[OxigraphStore], T],
               remote: Callable[[], T]) -> T:
-        """`local` on the current checkpoint when there is one, else `remote` (the keeper)."""
-        reader = self._snapshots.reader(generation) if self._snapshots is not None else None
+        """`local` on the checkpoint when one can answer, else `remote` (the keeper)."""
         if reader is not None:
             try:
                 return local(reader)
             except OSError:  # removed under us after a long pause: ask the keeper
                 self._snapshots.forget()
         return remote()
+
+    def _current_reader(self) -> OxigraphStore | None:
+        """A checkpoint that answers any question: one of the current generation."""
+        found = self._snapshots.reader(self._generation.read()) if self._snapshots else None
+        return found[1] if found is not None else None
+
+    def _reader_about(self, graphs: Iterable[str]) -> OxigraphStore | None:
+        """A checkpoint that answers questions about these graphs: one made since they
+        were last written, even if other graphs have been written since."""
+        if self._snapshots is None:
+            return None
+        generation = self._generation.read()  # before the log: see WriteLogReader
+        found = self._snapshots.reader(generation, stale_ok=True)
+        if found is None:
+            return None
+        if found[0] != generation:
+            self._log.sync()
+            if not all(self._log.unchanged_since(iri, found[0]) for iri in graphs):
+                return None
+        return found[1]
 
     def graph(self, iri: str) -> str | None:
         found = self.graph_with_etag(iri)
@@ -180,9 +204,10 @@ class KeeperClient(TripleStore):
         generation = self._generation.read()
         with self._lock:
             cached = self._graphs.get(iri)
-        if cached is not None and cached[0] == generation:
+        if cached is not None and (cached[0] == generation or self._unchanged(iri, cached[0])):
             return cached[1]
-        found = self._read(generation, lambda reader: reader.graph_with_etag(iri),
+        found = self._read(self._reader_about([iri]),
+                           lambda reader: reader.graph_with_etag(iri),
                            lambda: self._proxy.graph_with_etag(iri))
         with self._lock:
             self._graphs[iri] = (generation, found)
@@ -191,12 +216,21 @@ class KeeperClient(TripleStore):
                 self._graphs.popitem(last=False)
         return found
 
+    def _unchanged(self, iri: str, since: int) -> bool:
+        self._log.sync()
+        return self._log.unchanged_since(iri, since)
+
     def select(self, query: str) -> list[dict[str, Node]]:
-        return self._read(self._generation.read(), lambda reader: reader.select(query),
+        return self._read(self._current_reader(), lambda reader: reader.select(query),
+                          lambda: self._proxy.select(query))
+
+    def select_about(self, query: str, graphs: Iterable[str]) -> list[dict[str, Node]]:
+        graphs = list(graphs)
+        return self._read(self._reader_about(graphs), lambda reader: reader.select(query),
                           lambda: self._proxy.select(query))
 
     def ask(self, query: str) -> bool:
-        return self._read(self._generation.read(), lambda reader: reader.ask(query),
+        return self._read(self._current_reader(), lambda reader: reader.ask(query),
                           lambda: self._proxy.ask(query))
 
     def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:

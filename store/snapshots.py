@@ -1,9 +1,10 @@
 """A web worker's read-only view of the store: the keeper's newest checkpoint, opened here.
 
-Reads are answered from the checkpoint while no write has happened since it was made (the
-shared write generation says so); after a write they go to the keeper until a fresh
-checkpoint is worth making. Asking for one at most every `refresh_every` seconds keeps a
-stream of writes from costing a checkpoint per read.
+A checkpoint answers every question while no write has happened since it was made (the
+shared write generation says so), and questions about the graphs no write has touched
+since (the write log says which) for as long as it stays open. A fresh one is asked for at
+most every `refresh_every` seconds, so that a stream of writes does not cost a checkpoint
+per read.
 """
 
 from __future__ import annotations
@@ -16,38 +17,46 @@ from pathlib import Path
 from store.checkpoints import Checkpoint
 from store.oxigraph_store import OxigraphStore
 
+Opened = tuple[int, OxigraphStore]
+
 
 class Snapshots:
     def __init__(self, fetch: Callable[[int, float], Checkpoint],
+                 on_open: Callable[[int], None] = lambda generation: None,
                  refresh_every: float = 1.0) -> None:
         self._fetch = fetch
+        self._on_open = on_open
         self._refresh_every = refresh_every
-        self._opened: tuple[int, OxigraphStore] | None = None
+        self._opened: Opened | None = None
         self._asked_at = -refresh_every
         self._lock = threading.Lock()
 
-    def reader(self, generation: int) -> OxigraphStore | None:
-        """The opened checkpoint if it is of `generation`, else None (ask the keeper)."""
+    def reader(self, generation: int, stale_ok: bool = False) -> Opened | None:
+        """The opened checkpoint and its generation: only if it is of `generation`, or
+        whatever its generation with `stale_ok` (the caller checks the write log)."""
         opened = self._opened
         if opened is not None and opened[0] == generation:
-            return opened[1]
-        if not self._lock.acquire(blocking=False):  # another thread is opening one
-            return None
-        try:
-            return self._refresh(generation)
-        finally:
-            self._lock.release()
+            return opened
+        if self._lock.acquire(blocking=False):  # else another thread is opening one
+            try:
+                fresh = self._refresh(generation)
+            finally:
+                self._lock.release()
+            if fresh is not None:
+                return fresh
+        return opened if stale_ok else None
 
-    def _refresh(self, generation: int) -> OxigraphStore | None:
+    def _refresh(self, generation: int) -> Opened | None:
         if time.monotonic() - self._asked_at < self._refresh_every:
             return None
         self._asked_at = time.monotonic()
         checkpoint = self._fetch(generation, self._refresh_every)
-        if checkpoint.generation != generation:
+        opened = self._opened
+        if opened is not None and checkpoint.generation <= opened[0]:
             return None
-        reader = OxigraphStore.read_only(Path(checkpoint.path))
-        self._opened = (generation, reader)
-        return reader
+        self._opened = (checkpoint.generation, OxigraphStore.read_only(Path(checkpoint.path)))
+        self._on_open(checkpoint.generation)
+        return self._opened if checkpoint.generation == generation else None
 
     def forget(self) -> None:
         """Drops the opened checkpoint (it failed to read: the keeper may have removed it)."""

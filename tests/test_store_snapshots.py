@@ -20,8 +20,10 @@ import pytest
 import requests
 from conftest import Server, start_server, stop_server
 
+from store import write_log
 from store.checkpoints import CheckpointShelf
 from store.oxigraph_store import OxigraphStore
+from store.write_log import WriteLogReader, WriteLogWriter
 
 PREFIXES = (
     "@prefix as: <https://www.w3.org/ns/activitystreams#> .\n"
@@ -98,6 +100,27 @@ def test_reads_are_answered_while_the_storekeeper_is_paused(one_worker: Server) 
         os.kill(keeper, signal.SIGCONT)
 
 
+def test_untouched_resources_are_read_without_the_keeper_while_others_are_written(
+        one_worker: Server) -> None:
+    """After a write, the checkpoint is stale as a whole, but still answers for the graphs
+    that no write has touched since it was made."""
+    quiet = f"quiet-{uuid.uuid4().hex[:8]}"
+    quiet_iri = create_event(one_worker, quiet)
+    time.sleep(1.2)
+    territory = requests.get(f"{one_worker.base_url}/territories/97415", headers=TURTLE,
+                             timeout=10)  # a checkpoint holding the quiet event
+    assert territory.status_code == 200
+    busy = f"busy-{uuid.uuid4().hex[:8]}"
+    create_event(one_worker, busy)  # the checkpoint is now one write behind
+    keeper = keeper_pid(one_worker)
+    os.kill(keeper, signal.SIGSTOP)
+    try:
+        response = requests.get(quiet_iri, headers=TURTLE, timeout=5)
+        assert response.status_code == 200 and quiet in response.text
+    finally:
+        os.kill(keeper, signal.SIGCONT)
+
+
 def test_each_write_is_seen_by_the_next_read(one_worker: Server) -> None:
     name = f"turns-{uuid.uuid4().hex[:8]}"
     iri = create_event(one_worker, name)
@@ -132,3 +155,35 @@ def test_superseded_checkpoints_leave_the_disk(tmp_path: Path) -> None:
     reader = OxigraphStore.read_only(Path(made[-1].path))
     assert reader.graph(graph).count("\n") == 3, "the checkpoint misses a write made before it"
     assert shelf.current(3) == made[-1], "a checkpoint was made again for the same generation"
+
+
+def test_the_write_log_is_read_whole_across_rotations(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write_log, "ROTATE_BYTES", 200)
+    writer = WriteLogWriter(tmp_path / "writes")
+    reader = WriteLogReader(tmp_path / "writes")
+    for generation in range(1, 41):
+        writer.record(generation, [f"http://example.org/r{generation % 7}"])
+        if generation % 9 == 0:
+            reader.sync()
+    reader.sync()
+    assert (tmp_path / "writes.old").exists(), "the log never rotated"
+    for number in range(7):
+        last = max(g for g in range(1, 41) if g % 7 == number)
+        assert reader.unchanged_since(f"http://example.org/r{number}", last)
+        assert not reader.unchanged_since(f"http://example.org/r{number}", last - 1)
+    reader.forget_until(30)
+    assert not reader.unchanged_since("http://example.org/r0", 29), "below the floor"
+
+
+def test_a_reader_that_missed_a_rotated_file_vouches_for_nothing_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(write_log, "ROTATE_BYTES", 100)
+    writer = WriteLogWriter(tmp_path / "writes")
+    reader = WriteLogReader(tmp_path / "writes")
+    reader.sync()
+    for generation in range(1, 30):  # several rotations, none of them seen
+        writer.record(generation, [f"http://example.org/long-resource-name-{generation}"])
+    reader.sync()
+    missed = "http://example.org/long-resource-name-4"  # in the second file, replaced since
+    assert not reader.unchanged_since(missed, 3), "a write in a missed file was vouched for"

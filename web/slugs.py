@@ -63,8 +63,8 @@ def mint_slug(hint: str | None, store: TripleStore, base_url: str, container: st
     iris = [f"{base_url}/{container}/{c}" for c in candidates]
     from rdflib import URIRef
 
-    taken = {str(row["g"]) for row in store.select(query("slugs_taken",
-                                                          candidates=[URIRef(i) for i in iris]))}
+    asked = query("slugs_taken", candidates=[URIRef(i) for i in iris])
+    taken = {str(row["g"]) for row in store.select_about(asked, iris)}
     for candidate, iri in zip(candidates, iris, strict=True):
         if iri not in taken:
             return candidate
