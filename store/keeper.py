@@ -77,6 +77,7 @@ class KeptStore:
         self.generation = Generation(workdir / "generation", writer=True)
         self.write_log = WriteLogWriter(workdir / "writes")
         self._generation_lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self.shelf = None
         if getattr(store, "path", None) is not None and hasattr(store, "checkpoint"):
             self.shelf = CheckpointShelf(store, workdir / "checkpoints")
@@ -90,11 +91,11 @@ class KeptStore:
             raise StoreError("this store makes no checkpoints")
         return self.shelf.current(generation, min_interval)
 
-    def _bump(self, graphs: Iterable[str]) -> None:
+    def _bump(self, graphs: Iterable[str]) -> int:
         """The graphs go in the write log before the generation moves (see WriteLogReader)."""
         with self._generation_lock:
             self.write_log.record(self.generation.read() + 1, graphs)
-            self.generation.bump()
+            return self.generation.bump()
 
     def graph(self, iri: str) -> str | None:
         return self.store.graph(iri)
@@ -111,11 +112,16 @@ class KeptStore:
     def endpoint_query(self, query: str, accept: dict[str, str], timeout: float) -> EndpointResult:
         return self.store.endpoint_query(query, accept, timeout)
 
-    def write(self, change: Write) -> None:
-        try:
-            self.store.write(change)
-        finally:
-            self._bump(change.touched())
+    def write(self, change: Write) -> tuple[int, dict[str, tuple[str, str] | None]]:
+        """Writes, and returns the replaced graphs as now stored with the generation they
+        are of: the writer's next read of them (the ETag it answers) costs no round trip.
+        The lock keeps any other write out until they are read back."""
+        with self._write_lock:
+            try:
+                self.store.write(change)
+            finally:
+                generation = self._bump(change.touched())
+            return generation, {iri: self.store.graph_with_etag(iri) for iri in change.replace}
 
     def bulk_load_chunk(self, graphs: list[tuple[str, str]]) -> int:
         try:
@@ -209,12 +215,15 @@ class KeeperClient(TripleStore):
         found = self._read(self._reader_about([iri]),
                            lambda reader: reader.graph_with_etag(iri),
                            lambda: self._proxy.graph_with_etag(iri))
+        self._remember(iri, generation, found)
+        return found
+
+    def _remember(self, iri: str, generation: int, found: tuple[str, str] | None) -> None:
         with self._lock:
             self._graphs[iri] = (generation, found)
             self._graphs.move_to_end(iri)
             if len(self._graphs) > GRAPH_CACHE_SIZE:
                 self._graphs.popitem(last=False)
-        return found
 
     def _unchanged(self, iri: str, since: int) -> bool:
         self._log.sync()
@@ -239,7 +248,9 @@ class KeeperClient(TripleStore):
         return self._runner.run(query, accept, timeout, self._generation.read())
 
     def write(self, change: Write) -> None:
-        self._proxy.write(change)
+        generation, stored = self._proxy.write(change)
+        for iri, found in stored.items():
+            self._remember(iri, generation, found)
 
     def bulk_load(self, graphs: Iterable[tuple[str, str]]) -> int:
         count, batch = 0, []
