@@ -804,12 +804,14 @@ def verdicts(report: dict) -> list[tuple[str, str, bool | None, str]]:
         value = http["post_events"]["ok_per_second"]
         rows.append(("validated POST (201s)", f"{value:,.1f} req/s", value >= TARGETS["post_rps"],
                       f">= {TARGETS['post_rps']:,.0f} req/s"))
-    for source, label in (("feeds_index", "platform, search index"),
-                          ("feeds_direct", "SPARQL on the store")):
-        for name, result in report.get(source, {}).items():
-            value = result["wall_ms"]["p95"]
-            rows.append((f"{name} p95 ({label})", f"{value:,.1f} ms",
-                         value <= TARGETS["feed_p95_ms"], f"<= {TARGETS['feed_p95_ms']:g} ms"))
+    for name, result in report.get("feeds_index", {}).items():  # the feeds as served
+        value = result["wall_ms"]["p95"]
+        rows.append((f"{name} p95 (platform, search index)", f"{value:,.1f} ms",
+                     value <= TARGETS["feed_p95_ms"], f"<= {TARGETS['feed_p95_ms']:g} ms"))
+    for name, result in report.get("feeds_direct", {}).items():  # the /sparql comparison's
+        value = result["wall_ms"]["p95"]
+        rows.append((f"{name} p95 (SPARQL on the store)", f"{value:,.1f} ms", None,
+                     "informative: no page asks the store this"))
     for name, result in http.get("sparql_overhead", {}).items():
         if "overhead" in result:
             value = result["overhead"]
@@ -887,8 +889,9 @@ def print_report(report: dict) -> None:
               f"{report.get('server_peak_rss_mib', '?')} MiB")
     print(line)
     for what, measured, ok, target in verdicts(report):
-        mark = "PASS" if ok else "FAIL"
-        print(f"{mark}  {what:50s} {measured:>14s}  (target {target})")
+        mark = "—   " if ok is None else "PASS" if ok else "FAIL"
+        said = target if ok is None else f"target {target}"
+        print(f"{mark}  {what:50s} {measured:>14s}  ({said})")
     print(line)
 
 
