@@ -1,0 +1,104 @@
+"""The SPARQL endpoint's overhead over the same queries run on the store directly."""
+
+from __future__ import annotations
+
+import time
+from http.client import HTTPConnection
+from typing import Any
+from urllib.parse import urlencode
+
+from benchmarks.server_process import Server
+from benchmarks.stats import loadavg, log, percentile, summary_ms
+
+JSON_RESULTS = "application/sparql-results+json"
+
+
+def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], per_query: int,
+                          repeats: int) -> dict:
+    """The same feed queries through GET /sparql and on the store directly, interleaved.
+
+    "Directly" is the query evaluated as the endpoint evaluates it (default graph = union of
+    the named graphs) and its results serialized, in this process. Over HTTP the client is
+    http.client on one kept-alive connection: the figure is the endpoint's cost, not a client
+    library's. Every query runs once on each side before the timings (the store opened here
+    has already answered them in the feed benchmark; the endpoint's query process starts
+    cold), and which side runs first alternates, so that neither always finds the other's
+    pages in the cache. The overhead is judged on the total time of the sample (what
+    a researcher running these queries waits in all); medians and the fixed cost of a
+    trivial query are reported beside it.
+    """
+    import pyoxigraph as ox
+
+    from store.queries import query
+
+    connection = HTTPConnection("127.0.0.1", server.port, timeout=120)
+
+    def over_http(text: str) -> float | None:
+        """Seconds for one answer, or None when the endpoint refused (time limit: 503)."""
+        began = time.perf_counter()
+        connection.request("GET", "/sparql?" + urlencode({"query": text}),
+                           headers={"Accept": JSON_RESULTS})
+        response = connection.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - began
+        if response.status == 503:
+            return None
+        if response.status != 200:
+            raise RuntimeError(f"/sparql answered {response.status}: {body[:300]!r}")
+        return elapsed
+
+    def direct(text: str) -> float:
+        began = time.perf_counter()
+        result = store.query(text, use_default_graph_as_union=True)
+        if isinstance(result, ox.QuerySolutions):
+            result.serialize(format=ox.QueryResultsFormat.JSON)
+        return time.perf_counter() - began
+
+    results = {}
+    for name, params_list in samples.items():
+        texts = [query(name, **params) for params in params_list[:per_query]]
+        for text in texts:  # both sides once, so that both meet the data in their caches
+            over_http(text)
+            direct(text)
+        pairs, refused = [], 0
+        for number, text in enumerate(texts):
+            for repeat in range(repeats):
+                if (number + repeat) % 2:
+                    over, local = over_http(text), direct(text)
+                else:
+                    local = direct(text)
+                    over = over_http(text)
+                if over is None:  # over the endpoint's time limit: nothing to compare
+                    refused += 1
+                    continue
+                pairs.append((over, local))
+        if not pairs:
+            results[name] = {"refused_503": refused}
+            continue
+        http_times = [over for over, _ in pairs]
+        direct_times = [local for _, local in pairs]
+        total_ratio = sum(http_times) / sum(direct_times)
+        med_direct, med_http = percentile(direct_times, 50), percentile(http_times, 50)
+        results[name] = {
+            "refused_503": refused,
+            "direct_ms": summary_ms(direct_times),
+            "http_ms": summary_ms(http_times),
+            "total_seconds": {"http": round(sum(http_times), 3),
+                              "direct": round(sum(direct_times), 3)},
+            "overhead": round(total_ratio - 1, 3),
+            "median_overhead": round(med_http / med_direct - 1, 3),
+            "median_absolute_overhead_ms": round((med_http - med_direct) * 1000, 2),
+            "load_average": loadavg(),
+        }
+        log(f"  {name}: total {sum(direct_times):.2f} s direct, {sum(http_times):.2f} s "
+            f"/sparql ({total_ratio - 1:+.1%}); medians {med_direct * 1000:.1f} / "
+            f"{med_http * 1000:.1f} ms")
+    # the fixed cost of the endpoint: a trivial query
+    trivial = "ASK { }"
+    over_http(trivial)
+    trivial_http = [over_http(trivial) for _ in range(50)]
+    trivial_direct = [direct(trivial) for _ in range(50)]
+    results["trivial_ask"] = {"http_ms": summary_ms(trivial_http),
+                              "direct_ms": summary_ms(trivial_direct)}
+    connection.close()
+    return results
