@@ -169,10 +169,12 @@ class OxigraphStore(TripleStore):
             yield ox.serialize(batch, format=fmt)
 
     def checkpoint(self, target: Path) -> None:
-        """A consistent on-disk copy (hard links where possible) for read-only readers."""
-        with self._write_lock:
-            self._store.flush()
-            self._store.backup(str(target))
+        """A consistent on-disk copy (hard links where possible) for read-only readers.
+
+        Not under the write lock: RocksDB makes the copy consistent by itself, and a flush
+        may wait seconds on a disk busy writing back, which writes must not wait for."""
+        self._store.flush()
+        self._store.backup(str(target))
 
     def stats(self) -> dict[str, int]:
         return {"triples": len(self._store)}
