@@ -13,7 +13,8 @@ from benchmarks.stats import loadavg, log, percentile, summary_ms
 JSON_RESULTS = "application/sparql-results+json"
 
 
-def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], per_query: int,
+def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list],
+                          per_query: dict[str, int],
                           repeats: int) -> dict:
     """The same feed queries through GET /sparql and on the store directly, interleaved.
 
@@ -56,7 +57,7 @@ def bench_sparql_overhead(store: Any, server: Server, samples: dict[str, list], 
 
     results = {}
     for name, params_list in samples.items():
-        texts = [query(name, **params) for params in params_list[:per_query]]
+        texts = [query(name, **params) for params in params_list[:per_query[name]]]
         for text in texts:  # both sides once, so that both meet the data in their caches
             over_http(text)
             direct(text)

@@ -3,10 +3,11 @@
 A checkpoint answers every question while no write has happened since it was made (the
 shared write generation says so), and questions about the graphs no write has touched
 since (the write log says which) for as long as it stays open. A fresh one is asked for at
-most every `refresh_every` seconds, and less often (up to `slowest` seconds) while writes
-keep coming: then most reads concern graphs the log vouches for, and each checkpoint opened
-would be stale at once (a checkpoint costs the keeper a flush, the worker an open and cold
-caches: ~10 % of the throughput of a stream of creations when taken every second).
+most every `refresh_every` seconds, and less and less often (up to every `slowest` seconds)
+while writes keep coming: then most reads concern graphs the log vouches for, and each
+checkpoint opened would be stale at once. A checkpoint costs the worker an open and cold
+caches, and the keeper a flush: a small new file that compaction must merge into the store
+(on a freshly compacted 5 GB store, flushes every second stalled a stream of creations).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ Opened = tuple[int, OxigraphStore]
 class Snapshots:
     def __init__(self, fetch: Callable[[int, float], Checkpoint],
                  on_open: Callable[[int], None] = lambda generation: None,
-                 refresh_every: float = 1.0, slowest: float = 8.0) -> None:
+                 refresh_every: float = 1.0, slowest: float = 60.0) -> None:
         self._fetch = fetch
         self._on_open = on_open
         self._refresh_every = refresh_every
@@ -56,7 +57,7 @@ class Snapshots:
         self._asked_at = time.monotonic()
         opened = self._opened
         streaming = opened is not None and generation - opened[0] > 1
-        self._interval = min(self._interval * 2, self._slowest) if streaming \
+        self._interval = min(self._interval * 4, self._slowest) if streaming \
             else self._refresh_every
         checkpoint = self._fetch(generation, self._refresh_every)
         if opened is not None and checkpoint.generation <= opened[0]:
