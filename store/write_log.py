@@ -24,7 +24,7 @@ ROTATE_BYTES = 64 << 20
 
 
 class WriteLogWriter:
-    """The keeper's side (its writes are serialized by the store's own lock)."""
+    """The keeper's side (`KeptStore._bump` calls it under the generation lock)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path

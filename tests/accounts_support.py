@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import io
 import re
 import time
@@ -14,6 +15,7 @@ from email.message import EmailMessage
 from functools import lru_cache
 from pathlib import Path
 
+import requests
 from PIL import Image
 
 LINK = re.compile(r"https?://[^\s\"<>]+/(?:signup/confirm|login/link)/[A-Za-z0-9_-]+")
@@ -32,6 +34,15 @@ def csrf(client) -> str:
     client.get("/login")
     with client.session_transaction() as session:
         return session["csrf_token"]
+
+
+def csrf_of(session: requests.Session, url: str) -> str:
+    """The CSRF token of the form on `url`, as a browser session over HTTP sees it."""
+    page = session.get(url, headers={"Accept": "text/html"}, timeout=10)
+    assert page.status_code == 200, (url, page.status_code)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF token on {url}"
+    return html.unescape(match.group(1))
 
 
 def account_for(site, handle: str, email: str | None = None, commune: str = "97411"):

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from federation.signatures import verify_request
+from tests.accounts_support import csrf_of
 from tests.conftest import Server, start_server, stop_server
 from tests.inbox_support import Peer, collection
 
@@ -101,14 +102,6 @@ def log_in(server: Server, handle: str) -> requests.Session:
         "email": email, "password": PASSWORD})
     assert done.status_code in (302, 303), done.text[:500]
     return session
-
-
-def csrf_of(session: requests.Session, url: str) -> str:
-    page = session.get(url, headers={"Accept": "text/html"}, timeout=10)
-    assert page.status_code == 200, (url, page.status_code)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"no CSRF token on {url}"
-    return html.unescape(match.group(1))
 
 
 def actor_document(server: Server) -> dict[str, Any]:

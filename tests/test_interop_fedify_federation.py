@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.accounts_support import csrf_of
 from tests.conftest import free_port, start_server, stop_server
 from tests.interop.fedify import CAVAGE, RFC9421, FedifyPeer, node_available, webfinger
 from tests.interop.fedify_world import (
@@ -58,7 +59,6 @@ from tests.interop.fedify_world import (
     assert_verified_by_fedify,
     collection_items,
     content_of,
-    csrf_of,
     delivered,
     get_as2,
     ldp_create,

@@ -5,7 +5,6 @@ verdict on a signature. Everything polls with a time-out: deliveries are asynchr
 
 from __future__ import annotations
 
-import html
 import re
 import time
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from tests.accounts_support import csrf_of
 from tests.conftest import Server
 from tests.interop.fedify import FedifyPeer
 
@@ -130,14 +130,6 @@ def session_of(world: World, handle: str, admin: bool = False) -> requests.Sessi
     assert done.status_code in (302, 303), (done.status_code, done.text[:1000])
     world.sessions[handle] = session
     return session
-
-
-def csrf_of(session: requests.Session, url: str) -> str:
-    page = session.get(url, headers={"Accept": "text/html"}, timeout=10)
-    assert page.status_code == 200, (url, page.status_code)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"no CSRF token on {url}"
-    return html.unescape(match.group(1))
 
 
 def post_on_wall(world: World, handle: str, wall: str, content: str) -> str:
