@@ -1,9 +1,9 @@
 """Read-only copies of the on-disk store, one per write generation, for other processes.
 
 Only the storekeeper may open the store for writing, but web workers read far more than
-they write: a checkpoint (hard links of the store's immutable files, made in a few
-milliseconds) lets each worker and its query processes open the store read-only and
-answer without a round trip to the keeper. A checkpoint is labelled with the generation
+they write: a checkpoint (a flush, then hard links of the store's immutable files) lets
+each worker and its query processes open the store read-only and answer without a round
+trip to the keeper. A checkpoint is labelled with the generation
 read *before* it was made, so its content is never older than its label; readers use it
 only while that generation is still the current one.
 

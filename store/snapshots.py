@@ -7,7 +7,8 @@ most every `refresh_every` seconds, and less and less often (up to every `slowes
 while writes keep coming: then most reads concern graphs the log vouches for, and each
 checkpoint opened would be stale at once. A checkpoint costs the worker an open and cold
 caches, and the keeper a flush: a small new file that compaction must merge into the store
-(on a freshly compacted 5 GB store, flushes every second stalled a stream of creations).
+(on a freshly compacted 5 GB store, flushes every second most likely stalled a stream of
+creations: see benchmarks/README.md).
 """
 
 from __future__ import annotations
