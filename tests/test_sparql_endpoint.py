@@ -146,6 +146,30 @@ def test_service_description_without_query(server):
     assert any(str(p) == sd + "endpoint" for p in graph.predicates())
 
 
+def test_a_long_query_by_get_is_answered(server):
+    """Query tools send queries of several kilobytes in the URL; the default request-line
+    limit of the HTTP server (4 KB) would refuse them before the endpoint sees them."""
+    codes = " ".join(f'"974{n:02d}"' for n in range(1, 25))
+    padding = "\n".join(f"# {n:03d} " + "-" * 60 for n in range(75))
+    text = COMMUNES_OF_974.replace('FILTER(STRSTARTS(?code, "974"))',
+                                   f"VALUES ?code {{ {codes} }}\n{padding}")
+    response = requests.get(server.base_url + "/sparql", params={"query": text},
+                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert len(response.request.url) > 5000
+    assert response.status_code == 200, response.text[:300]
+    assert len(response.json()["results"]["bindings"]) == 24
+
+
+def test_a_query_too_long_for_a_url_gets_a_4xx(server):
+    text = "ASK {}\n" + "# too long for a URL\n" * 600
+    response = requests.get(server.base_url + "/sparql", params={"query": text}, timeout=30)
+    assert 400 <= response.status_code < 500
+    posted = requests.post(server.base_url + "/sparql", data=text.encode(), timeout=30,
+                           headers={"Content-Type": "application/sparql-query",
+                                    "Accept": "application/sparql-results+json"})
+    assert posted.json()["boolean"] is True
+
+
 def test_cors_for_browser_query_tools(server):
     preflight = requests.options(server.base_url + "/sparql", headers={
         "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -163,18 +164,18 @@ def _activitystreams() -> Response | None:
     request through to the blueprint that owns the path."""
     if request.method not in ("GET", "HEAD"):
         return None
-    media = wants_activitystreams(request)
-    if media is None:
-        return None
     parts = request.path.strip("/").split("/")
     if len(parts) == 2 and parts[0] in MEMBER_CONTAINERS and parts[1] and \
             not request.path.endswith("/"):
-        return _member(parts[0], parts[1], media)
-    if len(parts) == 3 and parts[2] == "followers" and parts[0] in FOLLOWABLE:
-        return _collection(parts[0], parts[1], "followers", media)
-    if len(parts) == 3 and parts[2] == "following" and parts[0] == "persons":
-        return _collection(parts[0], parts[1], "following", media)
-    return None
+        answer = _member
+    elif len(parts) == 3 and parts[2] == "followers" and parts[0] in FOLLOWABLE:
+        answer = partial(_collection, which="followers")
+    elif len(parts) == 3 and parts[2] == "following" and parts[0] == "persons":
+        answer = partial(_collection, which="following")
+    else:  # /sparql, /ns, pages…: no ActivityStreams form, no need to read Accept
+        return None
+    media = wants_activitystreams(request)
+    return None if media is None else answer(parts[0], parts[1], media=media)
 
 
 def _member(container: str, slug: str, media: str) -> Response:

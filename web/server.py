@@ -81,6 +81,9 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
         "timeout": 120,
         "graceful_timeout": 3,
         "keepalive": 5,
+        # SPARQL query tools put queries of several kilobytes in the URL: allow the
+        # largest request line gunicorn bounds (longer ones get a 414: POST them instead)
+        "limit_request_line": 8190,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",

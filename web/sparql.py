@@ -25,6 +25,7 @@ SOLUTION_TYPES = (
     "text/tab-separated-values",
 )
 GRAPH_TYPES = ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml")
+OFFERED = frozenset((*SOLUTION_TYPES, *GRAPH_TYPES))
 FORMAT_ALIASES = {
     "json": "application/sparql-results+json",
     "xml": "application/sparql-results+xml",
@@ -47,11 +48,16 @@ CORS_HEADERS = {
 }
 
 
+ANSWER_HEADERS = {**CORS_HEADERS, "Vary": "Accept"}
+
+
 @bp.after_request
 def _cors(response: Response) -> Response:
-    for name, value in CORS_HEADERS.items():
-        response.headers.setdefault(name, value)
-    response.headers.setdefault("Vary", "Accept")
+    """Every answer (problems too) carries CORS, so that browser query tools can show
+    the error; answers to queries were built with them already."""
+    if "Access-Control-Allow-Origin" not in response.headers:
+        for name, value in ANSWER_HEADERS.items():
+            response.headers.setdefault(name, value)
     return response
 
 
@@ -108,12 +114,17 @@ def _parameters() -> dict[str, list[str]]:
 
 def _negotiate(format_hint: str | None) -> dict[str, str]:
     forced = FORMAT_ALIASES.get((format_hint or "").lower()) or (
-        format_hint if format_hint in (*SOLUTION_TYPES, *GRAPH_TYPES) else None)
+        format_hint if format_hint in OFFERED else None)
+    header = request.headers.get("Accept", "").strip().lower()
     accept = request.accept_mimetypes
 
     def pick(offered: tuple[str, ...]) -> str:
         if forced in offered:
             return forced
+        if header in offered:  # one exact type, as query tools send: no weighing needed
+            return header
+        if header in OFFERED:  # one exact type of the other family: none of these
+            return offered[0]
         return accept.best_match(offered, default=offered[0]) if accept else offered[0]
 
     solutions = pick(SOLUTION_TYPES)
@@ -141,7 +152,7 @@ def _run(text: str, format_hint: str | None) -> Response:
     except StoreError as error:
         return problem(503, f"the store could not answer: {error}")
     charset = "; charset=utf-8" if result.media_type.startswith("text/") else ""
-    return Response(result.body, 200, content_type=result.media_type + charset)
+    return Response(result.body, 200, ANSWER_HEADERS, content_type=result.media_type + charset)
 
 
 def _looks_like_update(text: str) -> bool:
