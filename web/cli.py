@@ -20,6 +20,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sparql-update-url", help="COMMUNECTER_SPARQL_UPDATE_URL")
 
 
+def default_workers() -> int:
+    return (os.cpu_count() or 1) + 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="communecter", description=(
         "Communecter: a citizen social network of territories, built on Linked Data."))
@@ -28,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", default=os.environ.get("COMMUNECTER_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("COMMUNECTER_PORT", 8000)))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("COMMUNECTER_WORKERS", 2)))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get(
+        "COMMUNECTER_WORKERS", default_workers())), help="worker processes (default: one per "
+        "core plus one: kept-alive connections stay with the worker that took them, and one "
+        "worker cannot use more than a core)")
     serve.add_argument("--threads", type=int, default=int(os.environ.get("COMMUNECTER_THREADS", 8)))
     serve.add_argument("--query-timeout", type=float, help="SPARQL endpoint time limit, seconds")
     serve.add_argument("--max-body", dest="max_body_bytes", type=int,

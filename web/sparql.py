@@ -40,21 +40,20 @@ FORMAT_ALIASES = {
     "rdfxml": "application/rdf+xml",
 }
 READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted here (write through LDP)"
-CORS_HEADERS = {
+ANSWER_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
+PREFLIGHT_HEADERS = {  # the rest of CORS is only read on a preflight (OPTIONS)
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
     "Access-Control-Max-Age": "86400",
+    "Allow": "GET, POST, OPTIONS",
 }
-
-
-ANSWER_HEADERS = {**CORS_HEADERS, "Vary": "Accept"}
 
 
 @bp.after_request
 def _cors(response: Response) -> Response:
     """Every answer (problems too) carries CORS, so that browser query tools can show
-    the error; answers to queries were built with them already."""
+    the error; answers to queries were built with it already."""
     if "Access-Control-Allow-Origin" not in response.headers:
         for name, value in ANSWER_HEADERS.items():
             response.headers.setdefault(name, value)
@@ -64,7 +63,7 @@ def _cors(response: Response) -> Response:
 @bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
 def endpoint() -> Response:
     if request.method == "OPTIONS":
-        return Response(status=204, headers={"Allow": "GET, POST, OPTIONS"})
+        return Response(status=204, headers=PREFLIGHT_HEADERS)
     try:
         params = _parameters()
     except _Refused as refused:
