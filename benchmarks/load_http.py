@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchmarks.server_process import Server, cpu_by_role
+from benchmarks.server_process import Server, cpu_by_role, cpu_seconds, server_roles
 from benchmarks.stats import loadavg, log, percentile
 
 WRK_COMMON = r"""
@@ -237,6 +237,7 @@ class Load:
             make_request: Any, ok_status: int) -> dict:
         before_server = self.server.cpu()
         before_roles = cpu_by_role(self.server.process.pid)
+        before_workers = _worker_cpu(self.server)
         before_client = _children_cpu() + _self_cpu() * (self.wrk is None)
         load_before = loadavg()
         if self.wrk:
@@ -251,6 +252,8 @@ class Load:
         after_roles = cpu_by_role(self.server.process.pid)
         roles_cpu = {role: round(after_roles[role] - before_roles.get(role, 0.0), 2)
                      for role in after_roles}
+        workers_cpu = sorted((round(seconds - before_workers.get(pid, 0.0), 2)
+                              for pid, seconds in _worker_cpu(self.server).items()), reverse=True)
         client_cpu = _children_cpu() + _self_cpu() * (self.wrk is None) - before_client
         ok = result["statuses"].get(ok_status, 0)
         result.update({
@@ -264,6 +267,9 @@ class Load:
             "client_cpu_seconds": round(client_cpu, 2),
             "server_cpu_ms_per_ok": round(server_cpu / ok * 1000, 3) if ok else None,
             "server_cpu_seconds_by_role": roles_cpu,
+            # one gunicorn worker uses at most a core: an uneven spread of the kept-alive
+            # connections shows here as one worker near the run's length, the others idle
+            "server_cpu_seconds_by_worker": workers_cpu,
             "client_cpu_ms_per_request": round(client_cpu / result["requests"] * 1000, 3)
             if result["requests"] else None,
             # what the machine's cores would do if server and client had them to themselves
@@ -273,6 +279,11 @@ class Load:
             "load_average": [load_before, loadavg()],
         })
         return result
+
+
+def _worker_cpu(server: Server) -> dict[int, float]:
+    return {pid: cpu_seconds([pid]) for pid, role in server_roles(server.process.pid).items()
+            if role == "gunicorn worker"}
 
 
 def _children_cpu() -> float:

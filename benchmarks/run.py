@@ -316,7 +316,8 @@ def print_report(report: dict) -> None:
                   f"conn, {r['seconds']} s), latency p50 {r['latency_ms']['p50']} / p99 "
                   f"{r['latency_ms']['p99']} ms; statuses {r['statuses']}\n"
                   f"            server {r['server_cpu_ms_per_ok']} CPU ms per request ({roles} "
-                  f"CPU s), client {r['client_cpu_ms_per_request']} ms; CPU-bound estimate "
+                  f"CPU s; by worker {r.get('server_cpu_seconds_by_worker')}), client "
+                  f"{r['client_cpu_ms_per_request']} ms; CPU-bound estimate "
                   f"{r['cpu_bound_estimate_per_second']}/s")
     for name, r in http.get("sparql_overhead", {}).items():
         if "http_ms" not in r:

@@ -89,6 +89,18 @@ def test_token_from_the_command_line_writes_over_ldp(demo_server):
     assert "Les Ateliers du lagon" in page.text
 
 
+def test_serve_refuses_a_port_another_server_listens_on(demo_server, tmp_path):
+    """Workers bind with SO_REUSEPORT: without this check a second server would start
+    and answer part of the first one's requests from its own data."""
+    port = demo_server.base_url.rsplit(":", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--port", port,
+                           "--data", str(tmp_path), "--base-url", demo_server.base_url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert requests.get(demo_server.base_url + "/ns", timeout=10).status_code == 200
+
+
 def test_help_lists_the_commands():
     done = subprocess.run([sys.executable, "-m", "web.cli", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
