@@ -111,10 +111,10 @@ def _refuse_taken_port(host: str, port: int) -> None:
     if port == 0:
         return
     try:
-        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        with socket.socket(family, kind) as probe:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as gunicorn binds
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine
-            probe.bind(address)
+            probe.bind((host.strip("[]"), port))
     except OSError as error:
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
