@@ -17,7 +17,6 @@ EventSource reconnects on its own and resumes from the last item (``Last-Event-I
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import re
@@ -89,10 +88,6 @@ def _preload_tree(state: object) -> None:
             feeds.territory_tree(store)
         except Exception:  # a failed preload only means the first page reads the tree
             logger.exception("could not read the territory tree")
-        # What the worker holds by now (the tree above all: most of its heap) lives as
-        # long as the worker: the cyclic collector need not walk it at every full
-        # collection (~5 % of the CPU under a stream of POSTs at seed scale).
-        gc.freeze()
 
     threading.Thread(target=load, name="territory-tree", daemon=True).start()
 
