@@ -171,8 +171,8 @@ class OxigraphStore(TripleStore):
     def checkpoint(self, target: Path) -> None:
         """A consistent on-disk copy (hard links where possible) for read-only readers.
 
-        Not under the write lock: RocksDB makes the copy consistent by itself, and a flush
-        may wait seconds on a disk busy writing back, which writes must not wait for."""
+        Not under the write lock: RocksDB makes the copy consistent by itself, and the
+        flush waits on the disk, which writes need not wait for."""
         self._store.flush()
         self._store.backup(str(target))
 

@@ -6,9 +6,7 @@ since (the write log says which) for as long as it stays open. A fresh one is as
 most every `refresh_every` seconds, and less and less often (up to every `slowest` seconds)
 while writes keep coming: then most reads concern graphs the log vouches for, and each
 checkpoint opened would be stale at once. A checkpoint costs the worker an open and cold
-caches, and the keeper a flush: a small new file that compaction must merge into the store
-(on a freshly compacted 5 GB store, flushes every second most likely stalled a stream of
-creations: see benchmarks/README.md).
+caches, and the keeper a flush: a small new file that compaction must merge into the store.
 """
 
 from __future__ import annotations
