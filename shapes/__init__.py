@@ -29,7 +29,7 @@ from rdflib.term import Node
 
 from ontology import NAMESPACES, RESOURCE_CLASSES, SH
 
-from . import _engine
+from . import _compiler, _engine
 
 __all__ = [
     "CCS",
@@ -174,7 +174,7 @@ def _compiled_for(cls: URIRef) -> _Compiled:
         if entry is None:
             graph = _class_graph(cls)
             try:
-                roots: list[_engine.CompiledShape] | None = _engine.Compiler(graph).roots()
+                roots: list[_engine.CompiledShape] | None = _compiler.Compiler(graph).roots()
             except _engine.Unsupported:
                 roots = None
             entry = _compiled[cls] = _Compiled(graph=graph, roots=roots)
