@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import seed as dataset
+from benchmarks.seed_terms import THEMES
 from benchmarks.stats import loadavg, log, summary_ms
 
 CCT = "https://w3id.org/communecter/themes#"
@@ -31,7 +32,7 @@ def feed_samples(plan: dataset.Plan, events: int, posts: int, seed: int) -> dict
     now = Literal(plan.now.isoformat(), datatype=XSD.dateTime)
     communes = rng.choices(range(len(plan.communes)), weights=plan.population, k=events)
     event_params = [
-        {"commune": URIRef(plan.iri[c]), "theme": URIRef(CCT + rng.choice(dataset.THEMES)),
+        {"commune": URIRef(plan.iri[c]), "theme": URIRef(CCT + rng.choice(THEMES)),
          "now": now, "limit": 20}
         for c in communes
     ]

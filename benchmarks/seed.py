@@ -21,6 +21,9 @@ How it stays fast, deterministic and small in memory:
 
 Communes that have municipal arrondissements (Paris, Lyon, Marseille) are replaced by their
 arrondissements: people live in an arrondissement, and its cc:partOf is the parent commune.
+
+This module holds the plan and the generator; the words and templates are in
+benchmarks/seed_terms.py, the lines of each kind of resource in benchmarks/seed_quads.py.
 """
 
 from __future__ import annotations
@@ -30,18 +33,30 @@ import gzip
 import json
 import os
 import random
-import re
 import resource
 import sys
 import time
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
-from store.territories import FRANCE_PATH, KINDS, Territory, read_territories, territory_iri
+from benchmarks.seed_quads import MAKERS, container_quads, territory_quads
+from benchmarks.seed_terms import (
+    EVENT_TEMPLATES,
+    FIRST_NAMES,
+    KIND_ORDER,
+    LAST_NAMES,
+    ORG_KINDS,
+    OVERSEAS_OFFSETS,
+    PROJECT_TEMPLATES,
+    T_DATETIME,
+    a_form,
+    mix,
+    slugify,
+)
+from store.territories import FRANCE_PATH, Territory, read_territories, territory_iri
 
 GENERATOR_VERSION = 1
 SEED_COUNTS = {
@@ -58,164 +73,6 @@ DEFAULT_SEED = 20260601
 DEFAULT_NOW = "2026-06-01T12:00:00+00:00"
 DEFAULT_PORT = 8765
 CHUNK = 4_000
-
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-CC = "https://w3id.org/communecter/ns#"
-CCT = "https://w3id.org/communecter/themes#"
-AS = "https://www.w3.org/ns/activitystreams#"
-DCT = "http://purl.org/dc/terms/"
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-LDP = "http://www.w3.org/ns/ldp#"
-SCHEMA = "http://schema.org/"
-
-P_NAME = f"<{AS}name>"
-P_SUMMARY = f"<{AS}summary>"
-P_CONTENT = f"<{AS}content>"
-P_USERNAME = f"<{AS}preferredUsername>"
-P_PUBLISHED = f"<{AS}published>"
-P_START = f"<{AS}startTime>"
-P_END = f"<{AS}endTime>"
-P_ATTRIBUTED = f"<{AS}attributedTo>"
-P_TERRITORY = f"<{CC}territory>"
-P_THEME = f"<{CC}theme>"
-P_WALL = f"<{CC}wall>"
-P_EVENT_TYPE = f"<{CC}eventType>"
-P_STAGE = f"<{CC}stage>"
-P_GOVERNS = f"<{CC}governs>"
-P_VERIFIED = f"<{CC}verified>"
-P_PART_OF = f"<{CC}partOf>"
-P_CREATOR = f"<{DCT}creator>"
-P_CREATED = f"<{DCT}created>"
-P_MODIFIED = f"<{DCT}modified>"
-P_TITLE = f"<{DCT}title>"
-P_LAT = f"<{GEO}lat>"
-P_LONG = f"<{GEO}long>"
-P_CAPACITY = f"<{SCHEMA}maximumAttendeeCapacity>"
-P_CONTAINS = f"<{LDP}contains>"
-T_DATETIME = f"^^<{XSD}dateTime>"
-T_DECIMAL = f"^^<{XSD}decimal>"
-T_INTEGER = f"^^<{XSD}integer>"
-TRUE = f'"true"^^<{XSD}boolean>'
-
-CONTAINERS = ("persons", "organizations", "projects", "events", "posts", "proposals", "offers",
-              "places", "territories")
-THEMES = ("periscolaire", "associatif", "economie", "territoire", "tourisme", "dechets",
-          "culture", "social", "emploi", "transport", "logement", "energie", "agriculture",
-          "alimentation", "sante", "education", "citoyennete", "environnement", "numerique",
-          "sport")
-THEME_LABELS = dict(zip(THEMES, (
-    "le périscolaire", "la vie associative", "l'économie locale", "le territoire", "le tourisme",
-    "les déchets", "la culture", "l'action sociale", "l'emploi", "les transports", "le logement",
-    "l'énergie", "l'agriculture", "l'alimentation", "la santé", "l'éducation", "la citoyenneté",
-    "l'environnement", "le numérique", "le sport"), strict=True))
-
-FIRST_NAMES = (
-    "Marie", "Camille", "Léa", "Manon", "Chloé", "Emma", "Inès", "Sarah", "Julie", "Laura",
-    "Claire", "Anne", "Sophie", "Nathalie", "Isabelle", "Sylvie", "Céline", "Aurélie",
-    "Émilie", "Lucie", "Jeanne", "Louise", "Alice", "Lina", "Zoé", "Nadia", "Fatima",
-    "Yasmina", "Aïcha", "Gwenaëlle", "Jean", "Pierre", "Louis", "Lucas", "Hugo", "Thomas",
-    "Nicolas", "Julien", "Antoine", "Maxime", "Alexandre", "Mathieu", "David", "Philippe",
-    "Michel", "Alain", "Patrick", "Éric", "Laurent", "Stéphane", "François", "Olivier",
-    "Romain", "Théo", "Nathan", "Karim", "Mehdi", "Yanis", "Loïc", "Erwan", "Jérôme",
-)
-LAST_NAMES = (
-    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
-    "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
-    "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent",
-    "Muller", "Lefèvre", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier",
-    "Chevalier", "François", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin", "Clément",
-    "Morin", "Nicolas", "Henry", "Roussel", "Mathieu", "Gautier", "Masson", "Marchand",
-    "Duval", "Denis", "Dumont", "Marie", "Lemaire", "Noël", "Meyer", "Dufour", "Meunier",
-    "Brun", "Blanchard", "Giraud", "Joly", "Rivière", "Lucas", "Brunet", "Gaillard", "Barbier",
-    "Arnaud", "Martinez", "Gérard", "Roche", "Renard", "Schmitt", "Roy", "Leroux", "Colin",
-    "Vidal", "Caron", "Picard", "Roger", "Fabre", "Aubert", "Lemoine", "Renaud", "Dumas",
-    "Lacroix", "Olivier", "Philippe", "Bourgeois", "Pierre", "Benoît", "Rey", "Leclerc",
-    "Payet", "Hoarau", "Grondin", "Le Gall", "Kerbrat", "Nguyen", "Benali", "Haddad", "Diallo",
-)
-ORG_KINDS = (  # (class, share in per mille, name templates)
-    ("Association", 620, (
-        "Comité des fêtes", "Amicale laïque", "Association sportive", "Club de randonnée",
-        "Jardins partagés", "Association des parents d'élèves", "Banque alimentaire",
-        "Maison des jeunes et de la culture", "Foyer rural", "Repair café",
-        "Association de sauvegarde du patrimoine", "Chorale", "Club de football",
-        "Collectif vélo", "Université populaire", "Secours populaire, antenne")),
-    ("Business", 300, (
-        "Boulangerie", "Librairie", "Épicerie solidaire", "Garage", "Ferme maraîchère",
-        "Café associatif", "Menuiserie", "Cabinet infirmier", "Agence de voyages",
-        "Atelier numérique", "Coopérative agricole", "Pharmacie")),
-    ("InformalGroup", 80, (
-        "Collectif des habitants", "Groupe de covoiturage", "Cercle de lecture",
-        "Collectif zéro déchet", "Groupe d'entraide", "Collectif climat")),
-)
-EVENT_KINDS = (  # (cc:eventType, name templates)
-    ("Meeting", ("Réunion publique", "Conseil de quartier", "Assemblée générale")),
-    ("Workshop", ("Atelier réparation", "Atelier compost", "Atelier numérique")),
-    ("Festival", ("Fête de la musique", "Festival des solidarités", "Fête du village")),
-    ("Concert", ("Concert de la chorale", "Concert en plein air")),
-    ("Exhibition", ("Exposition photo", "Exposition des artistes locaux")),
-    ("Market", ("Marché de producteurs", "Vide-grenier", "Marché de Noël")),
-    ("Conference", ("Conférence-débat", "Rencontre-débat")),
-    ("SportsEvent", ("Course solidaire", "Tournoi de football", "Randonnée découverte")),
-    ("Training", ("Formation premiers secours", "Formation bénévoles")),
-    ("Volunteering", ("Nettoyage de la rivière", "Collecte alimentaire", "Plantation d'arbres")),
-    ("OtherEvent", ("Portes ouvertes", "Permanence d'accueil")),
-)
-EVENT_TEMPLATES = [(kind, name) for kind, names in EVENT_KINDS for name in names]
-PROJECT_TEMPLATES = (
-    "Jardin partagé", "Maison de santé", "Piste cyclable", "Tiers-lieu", "Épicerie solidaire",
-    "Recyclerie", "Centrale solaire citoyenne", "Cantine bio", "Fablab", "Budget participatif",
-    "Habitat partagé", "Verger communal", "Navette solidaire", "Ludothèque")
-STAGES = ("StageIdea", "StageConcept", "StageStarted", "StageDevelopment", "StageTesting",
-          "StageMature")
-POST_TEMPLATES = (
-    "Qui serait partant pour parler de {theme} à {commune} ? On pourrait se retrouver samedi.",
-    "Merci à toutes les personnes venues hier : belle mobilisation pour {theme} à {commune} !",
-    "Petit rappel : la réunion sur {theme} a lieu jeudi soir à la salle des fêtes de {commune}.",
-    "Quelqu'un connaît-il une initiative sur {theme} près de {commune} ? Je cherche des idées.",
-    "Nouveau compte rendu en ligne : {theme}, ce que nous avons décidé ensemble à {commune}.",
-    "Appel à bénévoles pour {theme} : rendez-vous dimanche matin devant la mairie de {commune}.",
-    "Bonne nouvelle pour {theme} : le projet avance à {commune}, les travaux commencent bientôt.",
-    "Sondage : quels horaires vous conviennent pour l'atelier sur {theme} à {commune} ?",
-)
-#: UTC offsets outside mainland France, by département code (ignoring rare exceptions).
-OVERSEAS_OFFSETS = {"971": "-04:00", "972": "-04:00", "973": "-03:00", "974": "+04:00",
-                    "975": "-03:00", "976": "+03:00", "977": "-04:00", "978": "-04:00",
-                    "986": "+12:00", "987": "-10:00", "988": "+11:00"}
-CONTAINER_OF = {"citizens": "persons", "public_authorities": "organizations",
-                "organizations": "organizations", "events": "events", "projects": "projects",
-                "posts": "posts"}
-KIND_ORDER = ("citizens", "public_authorities", "organizations", "projects", "events", "posts")
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text.replace("œ", "oe")).encode(
-        "ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def lit(text: str) -> str:
-    """An N-Triples string literal."""
-    if '"' in text or "\\" in text or "\n" in text or "\r" in text:
-        text = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    return f'"{text}"'
-
-
-def mix(value: int, salt: int = 0) -> int:
-    """A cheap integer hash (for choices that must be functions of an index)."""
-    value = (value * 2654435761 + salt * 40503 + 0x9E3779B9) & 0xFFFFFFFF
-    value ^= value >> 15
-    return (value * 2246822519) & 0xFFFFFFFF
-
-
-def a_form(name: str) -> str:
-    if name.startswith("Le "):
-        return "au " + name[3:]
-    if name.startswith("Les "):
-        return "aux " + name[4:]
-    return "à " + name
-
 
 def attachable_communes(territories: list[Territory]) -> list[Territory]:
     """Communes where people live: arrondissements replace the communes they divide."""
@@ -345,226 +202,6 @@ class Plan:
             return []
         return [f"{lat + rng.uniform(-spread, spread):.5f}",
                 f"{long + rng.uniform(-spread, spread):.5f}"]
-
-
-# ---- chunks of N-Quads --------------------------------------------------------------
-def _lines(graph: str, triples: list[tuple[str, str]], subject: str | None = None) -> str:
-    s = f"<{subject or graph}>"
-    g = f"<{graph}>"
-    return "".join(f"{s} {p} {o} {g} .\n" for p, o in triples)
-
-
-def _membership(plan: Plan, kind: str, iri: str) -> str:
-    container = f"{plan.base}/{CONTAINER_OF[kind]}/"
-    return f"<{container}> {P_CONTAINS} <{iri}> <{container}> .\n"
-
-
-def _themes(rng: random.Random, low: int, high: int) -> list[tuple[str, str]]:
-    return [(P_THEME, f"<{CCT}{t}>") for t in rng.sample(THEMES, rng.randint(low, high))]
-
-
-def _citizen(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.citizen_iri(j)
-    first, last = plan.citizen_name(j)
-    commune = plan.commune_of("citizens", j)
-    created = plan.now_ts - rng.uniform(0, 3 * 365 * 86400)
-    triples = [
-        (RDF_TYPE, f"<{CC}Citizen>"),
-        (P_USERNAME, lit(plan.citizen_handle(j))),
-        (P_NAME, lit(f"{FIRST_NAMES[first]} {LAST_NAMES[last]}")),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_CREATOR, f"<{iri}>"),
-        (P_CREATED, plan.stamp(created)),
-        (P_MODIFIED, plan.stamp(created + rng.uniform(0, plan.now_ts - created))),
-        *_themes(rng, 0, 3),
-    ]
-    return _lines(iri, triples) + _membership(plan, "citizens", iri)
-
-
-def _authority(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.authority_iri(j)
-    commune = plan.authority_commune[j]
-    creator = plan.member_in("citizens", commune, rng)
-    created = plan.now_ts - rng.uniform(0, 3 * 365 * 86400)
-    triples = [
-        (RDF_TYPE, f"<{CC}PublicAuthority>"),
-        (P_NAME, lit(f"Mairie de {plan.name[commune]}")),
-        (P_SUMMARY, lit(f"La mairie de {plan.name[commune]} sur Communecter.")),
-        (P_GOVERNS, f"<{plan.iri[commune]}>"),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_VERIFIED, TRUE),
-        (P_CREATOR, f"<{plan.citizen_iri(creator)}>"),
-        (P_CREATED, plan.stamp(created)),
-        (P_MODIFIED, plan.stamp(created)),
-        *_themes(rng, 1, 3),
-    ]
-    point = plan.point(commune, rng, 0.0)
-    if point:
-        triples += [(P_LAT, f'"{point[0]}"{T_DECIMAL}'), (P_LONG, f'"{point[1]}"{T_DECIMAL}')]
-    return _lines(iri, triples) + _membership(plan, "public_authorities", iri)
-
-
-def _organization(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.org_iri(j)
-    kind, template = plan.org_template(j)
-    cls, _, templates = ORG_KINDS[kind]
-    commune = plan.commune_of("organizations", j)
-    creator = plan.member_in("citizens", commune, rng)
-    created = plan.now_ts - rng.uniform(0, 3 * 365 * 86400)
-    themes = _themes(rng, 1, 3)
-    theme = themes[0][1][len(CCT) + 1:-1]
-    triples = [
-        (RDF_TYPE, f"<{CC}{cls}>"),
-        (P_NAME, lit(f"{templates[template]} {plan.a_name[commune]}")),
-        (P_SUMMARY, lit(f"Nous agissons pour {THEME_LABELS[theme]} {plan.a_name[commune]}.")),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_CREATOR, f"<{plan.citizen_iri(creator)}>"),
-        (P_CREATED, plan.stamp(created)),
-        (P_MODIFIED, plan.stamp(created + rng.uniform(0, plan.now_ts - created))),
-        *themes,
-    ]
-    point = plan.point(commune, rng, 0.02)
-    if point:
-        triples += [(P_LAT, f'"{point[0]}"{T_DECIMAL}'), (P_LONG, f'"{point[1]}"{T_DECIMAL}')]
-    return _lines(iri, triples) + _membership(plan, "organizations", iri)
-
-
-def _project(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.project_iri(j)
-    commune = plan.commune_of("projects", j)
-    template = PROJECT_TEMPLATES[mix(j, 3) % len(PROJECT_TEMPLATES)]
-    org = plan.one_in("organizations", commune, rng)
-    owner = plan.org_iri(org) if org is not None else plan.authority_iri(
-        plan.authority_of.get(commune, rng.randrange(len(plan.authority_commune))))
-    creator = plan.member_in("citizens", commune, rng)
-    created = plan.now_ts - rng.uniform(0, 2 * 365 * 86400)
-    triples = [
-        (RDF_TYPE, f"<{CC}Project>"),
-        (P_NAME, lit(f"{template} {plan.a_name[commune]}")),
-        (P_SUMMARY, lit(f"Un projet citoyen {plan.a_name[commune]} : {template.lower()}.")),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_STAGE, f"<{CC}{rng.choice(STAGES)}>"),
-        (P_ATTRIBUTED, f"<{owner}>"),
-        (P_CREATOR, f"<{plan.citizen_iri(creator)}>"),
-        (P_CREATED, plan.stamp(created)),
-        (P_MODIFIED, plan.stamp(created + rng.uniform(0, plan.now_ts - created))),
-        *_themes(rng, 1, 2),
-    ]
-    return _lines(iri, triples) + _membership(plan, "projects", iri)
-
-
-def _event(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.event_iri(j)
-    commune = plan.commune_of("events", j)
-    event_type, template = EVENT_TEMPLATES[mix(j, 4) % len(EVENT_TEMPLATES)]
-    org = plan.member_in("organizations", commune, rng)
-    creator = plan.member_in("citizens", commune, rng)
-    day = plan.now.date() + timedelta(days=rng.randint(-365, 365))
-    start = datetime(day.year, day.month, day.day, rng.randint(8, 21), rng.choice((0, 15, 30, 45)))
-    if event_type == "Festival":
-        end = start + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 6))
-    else:
-        end = start + timedelta(minutes=rng.choice((60, 90, 120, 180, 240)))
-    created = min(plan.now_ts, start.timestamp() - rng.uniform(0, 90 * 86400)) - 86400
-    triples = [
-        (RDF_TYPE, f"<{CC}Event>"),
-        (P_NAME, lit(f"{template} {plan.a_name[commune]}")),
-        (P_START, plan.local(commune, start)),
-        (P_END, plan.local(commune, end)),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_EVENT_TYPE, f"<{CC}{event_type}>"),
-        (P_ATTRIBUTED, f"<{plan.org_iri(org)}>"),
-        (P_CREATOR, f"<{plan.citizen_iri(creator)}>"),
-        (P_CREATED, plan.stamp(created)),
-        (P_MODIFIED, plan.stamp(created)),
-        *_themes(rng, 1, 2),
-    ]
-    if rng.random() < 0.3:
-        triples.append((P_CAPACITY, f'"{rng.choice((20, 30, 50, 100, 200, 500))}"{T_INTEGER}'))
-    point = plan.point(commune, rng, 0.02)
-    if point:
-        triples += [(P_LAT, f'"{point[0]}"{T_DECIMAL}'), (P_LONG, f'"{point[1]}"{T_DECIMAL}')]
-    return _lines(iri, triples) + _membership(plan, "events", iri)
-
-
-def _post(plan: Plan, j: int, rng: random.Random) -> str:
-    iri = plan.post_iri(j)
-    commune = plan.commune_of("posts", j)
-    author = plan.member_in("citizens", commune, rng)
-    author_iri = plan.citizen_iri(author)
-    draw = rng.random()
-    wall = None
-    if draw < 0.2:
-        found = plan.one_in("organizations", commune, rng)
-        wall = plan.org_iri(found) if found is not None else None
-    elif draw < 0.3:
-        found = plan.one_in("events", commune, rng)
-        wall = plan.event_iri(found) if found is not None else None
-    elif draw < 0.4:
-        found = plan.one_in("projects", commune, rng)
-        wall = plan.project_iri(found) if found is not None else None
-    elif draw < 0.5:
-        wall = author_iri
-    wall = wall or plan.iri[commune]
-    theme = rng.choice(THEMES)
-    published = plan.now_ts - 730 * 86400 * rng.random() ** 1.5  # more recent than old
-    stamp = plan.stamp(published)
-    text = rng.choice(POST_TEMPLATES).format(theme=THEME_LABELS[theme], commune=plan.name[commune])
-    triples = [
-        (RDF_TYPE, f"<{CC}Post>"),
-        (P_CONTENT, lit(text)),
-        (P_ATTRIBUTED, f"<{author_iri}>"),
-        (P_WALL, f"<{wall}>"),
-        (P_TERRITORY, f"<{plan.iri[commune]}>"),
-        (P_THEME, f"<{CCT}{theme}>"),
-        (P_PUBLISHED, stamp),
-        (P_CREATOR, f"<{author_iri}>"),
-        (P_CREATED, stamp),
-        (P_MODIFIED, stamp),
-    ]
-    return _lines(iri, triples) + _membership(plan, "posts", iri)
-
-
-MAKERS = {"citizens": _citizen, "public_authorities": _authority, "organizations": _organization,
-          "projects": _project, "events": _event, "posts": _post}
-
-
-def territory_quads(plan: Plan) -> str:
-    """Every territory of France, with the triples store.territories.territory_graph makes."""
-    out = []
-    container = f"{plan.base}/territories/"
-    for t in sorted(plan.territories, key=lambda t: (KINDS.index(t.kind), t.code)):
-        iri = t.iri(plan.base)
-        triples = [
-            (RDF_TYPE, f"<{CC}{_TERRITORY_CLASS[t.kind]}>"),
-            (P_NAME, lit(t.name)),
-            (f"<{CC}officialCode>", lit(t.code)),
-        ]
-        if t.is_commune:
-            triples.append((f"<{CC}inseeCode>", lit(t.code)))
-        triples += [(f"<{CC}postalCode>", lit(code)) for code in t.postal_codes]
-        triples += [(P_PART_OF, f"<{parent}>") for parent in t.parent_iris(plan.base)]
-        if t.population is not None:
-            triples.append((f"<{CC}population>", f'"{t.population}"{T_INTEGER}'))
-        if t.lat is not None and t.long is not None:
-            triples += [(P_LAT, f'"{t.lat}"{T_DECIMAL}'), (P_LONG, f'"{t.long}"{T_DECIMAL}')]
-        out.append(_lines(iri, triples))
-        out.append(f"<{container}> {P_CONTAINS} <{iri}> <{container}> .\n")
-    return "".join(out)
-
-
-_TERRITORY_CLASS = {"country": "Country", "region": "Region", "departement": "Departement",
-                    "epci": "Intercommunality", "commune": "Commune", "arrondissement": "Commune"}
-
-
-def container_quads(plan: Plan) -> str:
-    """The containers' own descriptions, as web.app.ensure_containers writes them."""
-    out = []
-    for slug in CONTAINERS:
-        iri = f"{plan.base}/{slug}/"
-        out.append(_lines(iri, [(RDF_TYPE, f"<{LDP}BasicContainer>"),
-                                (RDF_TYPE, f"<{LDP}Container>"), (P_TITLE, lit(slug))]))
-    return "".join(out)
 
 
 # ---- the generator ------------------------------------------------------------------
