@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -27,7 +26,8 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from ontology import AS, CC, CCT, DCTERMS, GEO, ORG, SCHEMA
 from store import demo_text as text
-from store.territories import Territory, new_graph, read_territories, territory_iri
+from store.demo_cast import Citizen, Commune, Item, Org
+from store.territories import new_graph, read_territories, territory_iri
 
 REUNION_TIME = timezone(timedelta(hours=4))  # no daylight saving time on the island
 
@@ -52,56 +52,6 @@ def slugify(label: str) -> str:
     label = label.replace("œ", "oe").replace("æ", "ae")
     ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].strip("-")
-
-
-@dataclass(eq=False)
-class Commune:
-    territory: Territory
-    iri: str
-    citizens: list[Citizen] = field(default_factory=list)
-    orgs: list[Org] = field(default_factory=list)
-    places: list[Item] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.territory.name
-
-
-@dataclass(eq=False)
-class Citizen:
-    iri: str
-    first: str
-    last: str
-    feminine: bool
-    commune: Commune
-    memberships: list[str] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class Org:
-    iri: str
-    cls: str
-    name: str
-    summary: str
-    commune: Commune
-    themes: list[str]
-    admin: Citizen
-    members: list[Citizen] = field(default_factory=list)
-    governs: str | None = None
-
-
-@dataclass(eq=False)
-class Item:
-    """A place, project or event other resources link to."""
-
-    iri: str
-    name: str
-    commune: Commune
-    org: Org | None = None
-    themes: list[str] = field(default_factory=list)
-    point: tuple[Decimal, Decimal] | None = None
-    start: datetime | None = None
-    published: datetime | None = None
 
 
 class DemoBuilder:
