@@ -52,10 +52,10 @@ from benchmarks.seed_terms import (
     OVERSEAS_OFFSETS,
     PROJECT_TEMPLATES,
     T_DATETIME,
-    a_form,
     mix,
     slugify,
 )
+from store.demo_text import a_form
 from store.territories import FRANCE_PATH, Territory, read_territories, territory_iri
 
 GENERATOR_VERSION = 1

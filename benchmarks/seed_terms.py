@@ -154,11 +154,3 @@ def mix(value: int, salt: int = 0) -> int:
     value = (value * 2654435761 + salt * 40503 + 0x9E3779B9) & 0xFFFFFFFF
     value ^= value >> 15
     return (value * 2246822519) & 0xFFFFFFFF
-
-
-def a_form(name: str) -> str:
-    if name.startswith("Le "):
-        return "au " + name[3:]
-    if name.startswith("Les "):
-        return "aux " + name[4:]
-    return "à " + name
