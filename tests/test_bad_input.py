@@ -275,6 +275,19 @@ def test_body_over_configured_limit(small_site) -> None:
     assert dump(small_site) == before
 
 
+def test_sparql_query_over_configured_limit(small_site) -> None:
+    """Form-encoded or direct, a query body over the limit is refused with the limit named
+    (a body that streams in without a length: tests/test_sparql_endpoint.py)."""
+    query = "ASK { }\n" + "# padding\n" * 300
+    for data, media in (({"query": query}, None), (query, "application/sparql-query")):
+        response = small_site.client.post(
+            "/sparql", data=data, headers={"Content-Type": media} if media else {})
+        refused(response, 413, "2,000", "limit", "large")
+    fits = small_site.client.post("/sparql", data="ASK { }", headers={
+        "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
+    assert fits.status_code == 200 and fits.get_json()["boolean"] is True
+
+
 def test_body_over_default_limit(site) -> None:
     before = dump(site)
     body = EVENT_TTL + "#" + "x" * 1_000_001 + "\n"

@@ -170,6 +170,29 @@ def test_a_query_too_long_for_a_url_gets_a_4xx(server):
     assert posted.json()["boolean"] is True
 
 
+def test_methods_other_than_the_protocols_get_a_405_naming_them(server):
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = requests.request(method, server.base_url + "/sparql", data="ASK {}",
+                                    timeout=30)
+        assert response.status_code == 405
+        assert {"GET", "POST"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_head_answers_like_get_without_a_body(server):
+    response = requests.head(server.base_url + "/sparql", params={"query": "ASK {}"},
+                             headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/sparql-results+json")
+    assert response.content == b""
+
+
+def test_a_description_in_no_offered_syntax_is_a_406(server):
+    response = requests.get(server.base_url + "/sparql", headers={"Accept": "image/png"},
+                            timeout=30)
+    assert response.status_code == 406
+    assert "text/turtle" in response.text
+
+
 def test_cors_for_browser_query_tools(server):
     preflight = requests.options(server.base_url + "/sparql", headers={
         "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",

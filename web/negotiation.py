@@ -11,8 +11,8 @@ from collections import OrderedDict
 from threading import Lock
 
 import pyoxigraph as ox
-from flask import Request
 from pyld import jsonld
+from werkzeug.wrappers import Request
 
 from federation.jsonld import compact_context_url, local_document_loader
 from ontology import context_document

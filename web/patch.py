@@ -12,6 +12,8 @@ from rdflib import Graph
 from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 
+from web.rdf_input import BadBody, read_body
+
 ALLOWED_OPERATIONS = {"InsertData", "DeleteData", "DeleteWhere", "Modify"}
 CONFINED = "a PATCH may only change this resource's own graph (no GRAPH, WITH or USING)"
 
@@ -27,11 +29,10 @@ def apply_sparql_patch(request: Request, ntriples: str, iri: str, limit: int) ->
     """The resource's graph after the PATCH in the request body."""
     if (request.mimetype or "").lower() != "application/sparql-update":
         raise PatchRefused(415, "PATCH takes application/sparql-update")
-    if request.content_length is not None and request.content_length > limit:
-        raise PatchRefused(413, f"the body is larger than the {limit:,}-byte limit")
-    text = request.get_data(as_text=True)
-    if len(text.encode()) > limit:
-        raise PatchRefused(413, f"the body is larger than the {limit:,}-byte limit")
+    try:
+        text = read_body(request, limit).decode("utf-8", errors="replace")
+    except BadBody as refused:  # counted as it is read: a chunked body announces no length
+        raise PatchRefused(refused.status, refused.message) from refused
     try:
         parsed = parseUpdate(text)
         update = translateUpdate(parsed, base=iri)

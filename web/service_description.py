@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
+from werkzeug.wrappers import Request, Response
 
 from web.negotiation import JSONLD, RDFXML, TURTLE, choose, serialize
 
@@ -36,7 +36,8 @@ def description_graph(base_url: str) -> Graph:
     return graph
 
 
-def service_description(base_url: str) -> Response:
+def service_description(request: Request, base_url: str) -> Response:
+    """Raises NotAcceptable when the client accepts none of the RDF syntaxes."""
     media = choose(request, (TURTLE, JSONLD, RDFXML, "application/n-triples"))
     text = description_graph(base_url).serialize(format="nt")
     return Response(serialize(text, media, base_url), 200, content_type=media)
