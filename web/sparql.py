@@ -93,31 +93,29 @@ class SparqlEndpoint:
     def answer(self, request: Request) -> Response:
         if request.method == "OPTIONS":
             return Response(status=204, headers=PREFLIGHT_HEADERS)
-        refuse = _Refusals(request)
         if request.method not in ("GET", "HEAD", "POST"):
-            return refuse(405, f"{request.method} is not allowed here: query with GET or POST",
-                          {"Allow": ALLOWED})
+            return _refuse(request, 405, f"{request.method} is not allowed here: query with "
+                           "GET or POST", {"Allow": ALLOWED})
         try:
             params = _parameters(request, self.site.settings.max_body_bytes)
         except BadBody as refused:
-            return refuse(refused.status, refused.message)
+            return _refuse(request, refused.status, refused.message)
         if "update" in params or (request.mimetype or "") == "application/sparql-update":
-            return refuse(403, READ_ONLY)
+            return _refuse(request, 403, READ_ONLY)
         queries = params.get("query", [])
         if not queries:
             try:
                 return service_description(request, self.site.base_url)
             except NotAcceptable as error:
-                return refuse(406, f"the service description is offered as: {error}")
+                return _refuse(request, 406, f"the service description is offered as: {error}")
         if len(queries) > 1:
-            return refuse(400, "exactly one query parameter is allowed")
+            return _refuse(request, 400, "exactly one query parameter is allowed")
         if params.get("default-graph-uri") or params.get("named-graph-uri"):
-            return refuse(400, "default-graph-uri and named-graph-uri are not supported here: "
-                          "use FROM / FROM NAMED or GRAPH in the query")
+            return _refuse(request, 400, "default-graph-uri and named-graph-uri are not "
+                           "supported here: use FROM / FROM NAMED or GRAPH in the query")
         return self.run(request, queries[0], params.get("format", [None])[0])
 
     def run(self, request: Request, text: str, format_hint: str | None) -> Response:
-        refuse = _Refusals(request)
         timeout = self.site.settings.query_timeout
         try:
             accept = _negotiate(request, format_hint)
@@ -125,28 +123,23 @@ class SparqlEndpoint:
         except QuerySyntaxError as error:
             message = str(error).splitlines()[0] if str(error) else "syntax error"
             if _looks_like_update(text):
-                return refuse(403, READ_ONLY)
-            return refuse(400, f"the query is not valid SPARQL 1.1: {message}")
+                return _refuse(request, 403, READ_ONLY)
+            return _refuse(request, 400, f"the query is not valid SPARQL 1.1: {message}")
         except QueryTimeout:
-            return refuse(503, f"the query ran longer than the time limit ({timeout:g} s); "
-                          "narrow it (LIMIT, more specific patterns) and try again",
-                          {"Retry-After": "1"})
+            return _refuse(request, 503, f"the query ran longer than the time limit "
+                           f"({timeout:g} s); narrow it (LIMIT, more specific patterns) and "
+                           "try again", {"Retry-After": "1"})
         except StoreError as error:
-            return refuse(503, f"the store could not answer: {error}")
+            return _refuse(request, 503, f"the store could not answer: {error}")
         charset = "; charset=utf-8" if result.media_type.startswith("text/") else ""
         return Response(result.body, 200, ANSWER_HEADERS,
                         content_type=result.media_type + charset)
 
 
-class _Refusals:
-    """Problem answers in the form this request's client reads."""
-
-    def __init__(self, request: Request) -> None:
-        self.accept = request.accept_mimetypes
-
-    def __call__(self, status: int, message: str,
-                 headers: dict[str, str] | None = None) -> Response:
-        return problem(status, message, headers, accept=self.accept)
+def _refuse(request: Request, status: int, message: str,
+            headers: dict[str, str] | None = None) -> Response:
+    """A problem answer in the form this request's client reads."""
+    return problem(status, message, headers, accept=request.accept_mimetypes)
 
 
 def _parameters(request: Request, limit: int) -> dict[str, list[str]]:
