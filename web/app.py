@@ -13,7 +13,6 @@ from ontology import CLASS_BY_CONTAINER, LDP
 from store.base import TripleStore, Write
 from store.private import PrivateStore
 from store.queries import iri as sparql_iri
-from web import sparql
 from web.i18n import init_i18n
 from web.platform import Platform
 from web.problems import problem
@@ -44,14 +43,13 @@ def create_app(
     init_i18n(app, settings.data_dir)
     _register(app)
     register_ui(app)
-    app.wsgi_app = sparql.mount(app.wsgi_app, app.extensions["communecter"])  # type: ignore[method-assign]
     return app
 
 
 def _register(app: Flask) -> None:
-    from web import activitypub, home, inbox, ldp, vocabulary, wellknown
+    from web import activitypub, home, inbox, ldp, sparql, vocabulary, wellknown
 
-    for module in (activitypub, home, vocabulary, wellknown, ldp, inbox):
+    for module in (activitypub, home, vocabulary, wellknown, sparql, ldp, inbox):
         app.register_blueprint(module.bp)
 
     @app.before_request

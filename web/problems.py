@@ -7,19 +7,15 @@ import json
 from flask import Response, request
 from rdflib import BNode, Literal
 from rdflib.namespace import RDF, RDFS, SH
-from werkzeug.datastructures import MIMEAccept
 
 from federation.errors import ActivityRefused
 
 CONSTRAINTS_PATH = "/shapes/"
 
 
-def problem(status: int, message: str, headers: dict[str, str] | None = None,
-            accept: MIMEAccept | None = None) -> Response:
-    """A problem+json body for API clients, plain text otherwise. `accept` is the request's
-    Accept header, for callers outside a Flask request (the SPARQL endpoint)."""
-    accept = request.accept_mimetypes if accept is None else accept
-    best = accept.best_match(
+def problem(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A problem+json body for API clients, plain text otherwise."""
+    best = request.accept_mimetypes.best_match(
         ["text/plain", "application/problem+json", "application/json", "text/html"]
     )
     if best in ("application/problem+json", "application/json"):

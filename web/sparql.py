@@ -1,30 +1,24 @@
 """The public, read-only SPARQL 1.1 endpoint (Protocol: GET, POST form, POST direct).
 
-A small WSGI application of its own, mounted at /sparql in front of the Flask site
-(`mount`, called by web/app.py): a query tool's request needs none of the site's sessions,
-pages, translations or hooks, and on millisecond queries Flask's request handling was a
-fifth of the endpoint's whole cost (benchmarks/README.md). Untrusted queries run with a time
-limit in a process that can be stopped (store/runner.py), see only the public dataset, and
-never update it.
+Untrusted queries run with a time limit in a process that can be stopped (see
+store/runner.py), see only the public dataset, and never update it.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
-from typing import Any
 from urllib.parse import parse_qs
 
-from werkzeug.wrappers import Request, Response
+from flask import Blueprint, Response, request
 
 from store.base import QuerySyntaxError, QueryTimeout, StoreError
 from web.negotiation import NotAcceptable
-from web.platform import Platform
+from web.platform import platform
 from web.problems import problem
 from web.rdf_input import BadBody, read_body
 from web.service_description import service_description
 
-PATH = "/sparql"
+bp = Blueprint("sparql", __name__)
+
 SOLUTION_TYPES = (
     "application/sparql-results+json",
     "application/sparql-results+xml",
@@ -46,103 +40,56 @@ FORMAT_ALIASES = {
     "nt": "application/n-triples",
     "rdfxml": "application/rdf+xml",
 }
-ALLOWED = "GET, HEAD, POST, OPTIONS"
 READ_ONLY = "this endpoint is read-only: SPARQL Update is not accepted here (write through LDP)"
+NOT_ALLOWED = ("PUT", "DELETE", "PATCH")
 ANSWER_HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept"}
 PREFLIGHT_HEADERS = {  # the rest of CORS is only read on a preflight (OPTIONS)
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
     "Access-Control-Max-Age": "86400",
-    "Allow": ALLOWED,
+    "Allow": "GET, HEAD, POST, OPTIONS",
 }
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-log = logging.getLogger(__name__)
 
-
-def mount(site_app: WSGIApp, site: Platform) -> WSGIApp:
-    """The site's WSGI application with the endpoint answering /sparql itself."""
-    endpoint = SparqlEndpoint(site)
-
-    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == PATH:
-            return endpoint(environ, start_response)
-        return site_app(environ, start_response)
-
-    return dispatch
-
-
-class SparqlEndpoint:
-    def __init__(self, site: Platform) -> None:
-        self.site = site
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
-                 ) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            response = self.answer(request)
-        except Exception:  # what Flask would do: log it, answer 500, keep serving
-            log.exception("the SPARQL endpoint failed on %s", request.url)
-            response = problem(500, "the endpoint failed on this request",
-                               accept=request.accept_mimetypes)
-        for name, value in ANSWER_HEADERS.items():  # problems too: query tools show them
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Every answer (problems too) carries CORS, so that browser query tools can show
+    the error; answers to queries were built with it already."""
+    if "Access-Control-Allow-Origin" not in response.headers:
+        for name, value in ANSWER_HEADERS.items():
             response.headers.setdefault(name, value)
-        return response(environ, start_response)
+    return response
 
-    def answer(self, request: Request) -> Response:
-        if request.method == "OPTIONS":
-            return Response(status=204, headers=PREFLIGHT_HEADERS)
-        if request.method not in ("GET", "HEAD", "POST"):
-            return _refuse(request, 405, f"{request.method} is not allowed here: query with "
-                           "GET or POST", {"Allow": ALLOWED})
+
+@bp.route("/sparql", methods=["GET", "POST", "OPTIONS", *NOT_ALLOWED])
+def endpoint() -> Response:
+    if request.method == "OPTIONS":
+        return Response(status=204, headers=PREFLIGHT_HEADERS)
+    if request.method in NOT_ALLOWED:  # routed here, or LDP would answer 404 for /sparql
+        return problem(405, f"{request.method} is not allowed here: query with GET or POST",
+                       {"Allow": PREFLIGHT_HEADERS["Allow"]})
+    try:
+        params = _parameters(platform().settings.max_body_bytes)
+    except BadBody as refused:
+        return problem(refused.status, refused.message)
+    if "update" in params or (request.mimetype or "") == "application/sparql-update":
+        return problem(403, READ_ONLY)
+    queries = params.get("query", [])
+    if not queries:
         try:
-            params = _parameters(request, self.site.settings.max_body_bytes)
-        except BadBody as refused:
-            return _refuse(request, refused.status, refused.message)
-        if "update" in params or (request.mimetype or "") == "application/sparql-update":
-            return _refuse(request, 403, READ_ONLY)
-        queries = params.get("query", [])
-        if not queries:
-            try:
-                return service_description(request, self.site.base_url)
-            except NotAcceptable as error:
-                return _refuse(request, 406, f"the service description is offered as: {error}")
-        if len(queries) > 1:
-            return _refuse(request, 400, "exactly one query parameter is allowed")
-        if params.get("default-graph-uri") or params.get("named-graph-uri"):
-            return _refuse(request, 400, "default-graph-uri and named-graph-uri are not "
-                           "supported here: use FROM / FROM NAMED or GRAPH in the query")
-        return self.run(request, queries[0], params.get("format", [None])[0])
-
-    def run(self, request: Request, text: str, format_hint: str | None) -> Response:
-        timeout = self.site.settings.query_timeout
-        try:
-            accept = _negotiate(request, format_hint)
-            result = self.site.store.endpoint_query(text, accept, timeout)
-        except QuerySyntaxError as error:
-            message = str(error).splitlines()[0] if str(error) else "syntax error"
-            if _looks_like_update(text):
-                return _refuse(request, 403, READ_ONLY)
-            return _refuse(request, 400, f"the query is not valid SPARQL 1.1: {message}")
-        except QueryTimeout:
-            return _refuse(request, 503, f"the query ran longer than the time limit "
-                           f"({timeout:g} s); narrow it (LIMIT, more specific patterns) and "
-                           "try again", {"Retry-After": "1"})
-        except StoreError as error:
-            return _refuse(request, 503, f"the store could not answer: {error}")
-        charset = "; charset=utf-8" if result.media_type.startswith("text/") else ""
-        return Response(result.body, 200, ANSWER_HEADERS,
-                        content_type=result.media_type + charset)
+            return service_description(request, platform().base_url)
+        except NotAcceptable as error:
+            return problem(406, f"the service description is offered as: {error}")
+    if len(queries) > 1:
+        return problem(400, "exactly one query parameter is allowed")
+    if params.get("default-graph-uri") or params.get("named-graph-uri"):
+        return problem(400, "default-graph-uri and named-graph-uri are not supported here: "
+                       "use FROM / FROM NAMED or GRAPH in the query")
+    return _run(queries[0], params.get("format", [None])[0])
 
 
-def _refuse(request: Request, status: int, message: str,
-            headers: dict[str, str] | None = None) -> Response:
-    """A problem answer in the form this request's client reads."""
-    return problem(status, message, headers, accept=request.accept_mimetypes)
-
-
-def _parameters(request: Request, limit: int) -> dict[str, list[str]]:
+def _parameters(limit: int) -> dict[str, list[str]]:
     """The protocol's parameters, from the URL and, for POST, from the body (at most
     `limit` bytes, counted as it is read: a chunked body announces no length)."""
     params = {k: request.args.getlist(k) for k in request.args}
@@ -163,10 +110,11 @@ def _parameters(request: Request, limit: int) -> dict[str, list[str]]:
     return params
 
 
-def _negotiate(request: Request, format_hint: str | None) -> dict[str, str]:
+def _negotiate(format_hint: str | None) -> dict[str, str]:
     forced = FORMAT_ALIASES.get((format_hint or "").lower()) or (
         format_hint if format_hint in OFFERED else None)
     header = request.headers.get("Accept", "").strip().lower()
+    accept = request.accept_mimetypes
 
     def pick(offered: tuple[str, ...]) -> str:
         if forced in offered:
@@ -175,12 +123,34 @@ def _negotiate(request: Request, format_hint: str | None) -> dict[str, str]:
             return header
         if header in OFFERED:  # one exact type of the other family: none of these
             return offered[0]
-        accept = request.accept_mimetypes
         return accept.best_match(offered, default=offered[0]) if accept else offered[0]
 
     solutions = pick(SOLUTION_TYPES)
     boolean = solutions if solutions in SOLUTION_TYPES[:2] else SOLUTION_TYPES[0]
     return {"solutions": solutions, "boolean": boolean, "graph": pick(GRAPH_TYPES)}
+
+
+def _run(text: str, format_hint: str | None) -> Response:
+    site = platform()
+    try:
+        accept = _negotiate(format_hint)
+        result = site.store.endpoint_query(text, accept, site.settings.query_timeout)
+    except NotAcceptable as error:
+        return problem(406, str(error))
+    except QuerySyntaxError as error:
+        message = str(error).splitlines()[0] if str(error) else "syntax error"
+        if _looks_like_update(text):
+            return problem(403, READ_ONLY)
+        return problem(400, f"the query is not valid SPARQL 1.1: {message}")
+    except QueryTimeout:
+        limit = site.settings.query_timeout
+        return problem(503, f"the query ran longer than the time limit ({limit:g} s); "
+                       "narrow it (LIMIT, more specific patterns) and try again",
+                       {"Retry-After": "1"})
+    except StoreError as error:
+        return problem(503, f"the store could not answer: {error}")
+    charset = "; charset=utf-8" if result.media_type.startswith("text/") else ""
+    return Response(result.body, 200, ANSWER_HEADERS, content_type=result.media_type + charset)
 
 
 def _looks_like_update(text: str) -> bool:
