@@ -35,6 +35,7 @@ from rdflib import URIRef
 
 from federation.groups import ORGANIZER_ROLES, ROLE_BY_IRI, members_iri
 from federation.handler_support import triples
+from federation.jsonld import NOT_IN_IRIS
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, ORG, RDF, TERRITORY_CLASSES
 from store.base import TripleStore
 
@@ -51,7 +52,6 @@ ACTOR_CLASSES: dict[str, tuple[URIRef, ...]] = {
     "territories": tuple(TERRITORY_CLASSES),
 }
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
-_NOT_IN_IRIS = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def instance_actor_iri(base_url: str) -> str:
 def split_actor_iri(base_url: str, iri: str) -> tuple[str, str] | None:
     """(container, slug) of an IRI that could name a local actor, else None."""
     base = base_url.rstrip("/") + "/"
-    if not isinstance(iri, str) or not iri.startswith(base) or _NOT_IN_IRIS.search(iri):
+    if not isinstance(iri, str) or not iri.startswith(base) or NOT_IN_IRIS.search(iri):
         return None
     parts = iri[len(base):].split("/")
     if len(parts) != 2 or parts[0] not in ACTOR_CONTAINERS or not parts[1]:

@@ -8,7 +8,6 @@ hashes, private keys) is ever read here, so nothing private can leak into them.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from federation.handler_support import triples
+from federation.jsonld import NOT_IN_IRIS
 from ontology import AS, DCTERMS, RDF
 from store.moments import parse_moment, utc_iso
 
@@ -75,13 +75,12 @@ CONTENT_CLASSES = {"a": {"mention", "hashtag", "u-url"}, "span": {"h-card"}}
 LANGUAGE = "fr"
 
 
-_NOT_IN_IRIS = re.compile(r'[\x00-\x20<>"{}|^`\\\x7f]')
 
 
 def plausible_iri(value: object) -> bool:
     """Whether a string could name a stored resource (no controls, spaces or delimiters):
     anything else is refused before it reaches the store."""
-    return isinstance(value, str) and 0 < len(value) <= 2000 and not _NOT_IN_IRIS.search(value)
+    return isinstance(value, str) and 0 < len(value) <= 2000 and not NOT_IN_IRIS.search(value)
 
 
 def is_public(value: object) -> bool:

@@ -65,7 +65,7 @@ from federation.inbound_parse import (
     same_host,
     without_blind_copies,
 )
-from federation.jsonld import UnknownContext, local_document_loader
+from federation.jsonld import UnknownContext, impossible_iri, local_document_loader
 from federation.safe_fetch import DEFAULT_TOTAL_TIMEOUT, FetchError, safe_get
 from federation.text import clean_html
 from ontology import AS, CC
@@ -195,6 +195,8 @@ class RemoteObjects:
                 continue  # claims about another host's resources are not kept
             if isinstance(value, Literal) and value.ill_typed:
                 continue  # "yesterday"^^xsd:dateTime: not kept
+            if impossible_iri((subject, predicate, value)) is not None:
+                continue  # an "IRI" with spaces or quotes: no store could hold it
             if predicate in HTML_PREDICATES and isinstance(value, Literal):
                 value = Literal(clean_html(str(value)), lang=value.language)
             graph.add((subject, predicate, value))

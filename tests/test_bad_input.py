@@ -201,6 +201,21 @@ def test_jsonld_with_named_graph_is_refused(site) -> None:
     assert dump(site) == before
 
 
+@pytest.mark.parametrize("extra", [
+    {"superEvent": {"@id": f'{BASE}/events/q"uote'}},
+    {"attributedTo": {"@id": f"{BASE}/persons/alice>"}},
+    {"https://example.org/p\\q": "x"},
+    {"name": {"@value": "x", "@type": 'https://example.org/"dt'}},
+], ids=["quote-in-link", "bracket-in-link", "backslash-in-property", "quote-in-datatype"])
+def test_jsonld_with_impossible_iris_is_refused(site, extra: dict) -> None:
+    """JSON-LD takes any string as an IRI; such a graph could be neither stored nor queried
+    (a quote in a local link used to reach the link check's query: a 500)."""
+    before = dump(site)
+    refused(post(site, json.dumps(event_jsonld(OWN_CONTEXT, **extra)), "application/ld+json"),
+            400, "IRI")
+    assert dump(site) == before
+
+
 # --- media types ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("media", ["text/csv", "application/xml", "text/plain",

@@ -60,6 +60,22 @@ def test_html_is_sanitised_and_claims_about_other_hosts_are_dropped(tmp_path: Pa
     assert graph.value(URIRef(iri), AS.bcc) is None
 
 
+def test_iris_no_store_could_hold_are_dropped_and_the_rest_is_kept(tmp_path: Path,
+                                                                   peer: Peer) -> None:
+    """JSON-LD takes any string as an IRI: such triples would break the store's write."""
+    iri = peer.add("/notes/odd-iris", {
+        "@context": CONTEXT, "type": "Note", "attributedTo": peer.actor("amy"),
+        "content": "Bonjour", "url": f'{peer.origin}/a "quoted" page',
+        "inReplyTo": f"{peer.origin}/notes/x>y", "audience": f"{peer.origin}/ok"})
+    objects = remote(tmp_path)
+    graph = objects.fetch(iri)
+    note = URIRef(iri)
+    assert str(graph.value(note, AS.content)) == "Bonjour"
+    assert graph.value(note, AS.url) is None and graph.value(note, AS.inReplyTo) is None
+    assert str(graph.value(note, AS.audience)) == f"{peer.origin}/ok"
+    assert objects.store.graph(iri) is not None
+
+
 def test_hostile_answers_are_refused(tmp_path: Path, peer: Peer) -> None:
     objects = remote(tmp_path)
     peer.add("/liar", {"type": "Note"})

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from federation.activities import ActivityHandler
+from federation.jsonld import NOT_IN_IRIS
 from federation.resources import container_graph
 from ontology import CLASS_BY_CONTAINER, LDP
 from store.base import TripleStore, Write
@@ -21,7 +20,6 @@ from web.stores import open_public_store
 from web.ui import register_ui
 
 CONTAINERS = (*CLASS_BY_CONTAINER, "territories")
-_NOT_IN_IRIS = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')
 
 
 def create_app(
@@ -56,7 +54,7 @@ def _register(app: Flask) -> None:
     def _refuse_paths_no_iri_can_hold() -> Response | None:
         """Every resource's IRI is its URL: a path with control characters, spaces or
         the characters IRIs forbid names nothing here (and must not reach the store)."""
-        if _NOT_IN_IRIS.search(request.path):
+        if NOT_IN_IRIS.search(request.path):
             return problem(404, "nothing has this address: it holds characters that no "
                            "resource address can hold")
         return None

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 from rdflib import Graph
 
-from federation.jsonld import UnknownContext, expand
+from federation.jsonld import UnknownContext, expand, impossible_iri
 from store.terms import parse_graph_text
 
 PARSERS = {
@@ -105,7 +105,16 @@ def _parse_jsonld(text: str, base_iri: str, base_url: str) -> Graph:
         graph.parse(data=json.dumps(expanded), format="json-ld", base=base_iri)
     except Exception as error:  # rdflib's JSON-LD parser raises assorted types
         raise BadBody(400, f"invalid JSON-LD: {_first_line(error)}") from error
+    _refuse_impossible_iris(graph)
     return graph
+
+
+def _refuse_impossible_iris(graph: Graph) -> None:
+    for triple in graph:
+        iri = impossible_iri(triple)
+        if iri is not None:
+            raise BadBody(400, f"not a valid IRI: {iri[:200]!r} (IRIs cannot hold spaces, "
+                          'control characters or any of <>"{}|^`\\)')
 
 
 def _has_named_graph(expanded: Any) -> bool:
