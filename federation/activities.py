@@ -30,6 +30,7 @@ from federation.resources import (
 )
 from ontology import AS, CC, DCTERMS, LDP
 from store.base import PreconditionFailed, TripleStore, Write
+from store.queries import query
 from store.terms import graph_to_ntriples
 
 logger = logging.getLogger(__name__)
@@ -319,11 +320,8 @@ class ActivityHandler:
         targets = local_links(graph, self.base_url)
         if not targets:
             return
-        values = " ".join(f"<{t}>" for t in targets)
         rows = self.store.select_about(
-            f"SELECT ?t WHERE {{ VALUES ?t {{ {values} }} "
-            f"FILTER NOT EXISTS {{ GRAPH ?t {{ ?t a ?type "
-            f"FILTER(?type != <{AS.Tombstone}>) }} }} }}", targets)
+            query("links_missing", targets=[URIRef(t) for t in sorted(targets)]), targets)
         if rows:
             missing = ", ".join(sorted(str(r["t"]) for r in rows))
             raise Invalid(f"links to resources that do not exist here: {missing}")

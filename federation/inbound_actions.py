@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from rdflib import URIRef
+
 from federation.errors import ActivityRefused, Conflict
 from federation.inbound import Inbound, InboundRefused, _local_author
 from federation.inbound_parse import (
@@ -21,6 +23,7 @@ from federation.inbound_parse import (
     types_of,
 )
 from federation.remote import RemoteError
+from store.queries import query
 
 logger = logging.getLogger(__name__)
 
@@ -223,9 +226,7 @@ def _relevant(inbound: Inbound, obj: dict[str, Any], actor: str,
 
 
 def _followed_here(inbound: Inbound, actor: str) -> bool:
-    return inbound.handler.store.ask(
-        "ASK { GRAPH ?list { ?c <https://www.w3.org/ns/activitystreams#items> "
-        f"<{actor}> }} FILTER(STRENDS(STR(?list), \"/following\")) }}")
+    return inbound.handler.store.ask(query("followed_here", actor=URIRef(actor)))
 
 
 def _graph(inbound: Inbound, obj: dict[str, Any], context: Any = None) -> Any:

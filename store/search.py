@@ -48,8 +48,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ontology import AS, DCTERMS
+from rdflib import Literal
+from rdflib.namespace import XSD
+
 from store.base import TripleStore
+from store.queries import query
 from store.search_documents import (
     _CLASS_KIND,
     _WANTED,
@@ -306,10 +309,7 @@ class SearchIndex(SearchQueries):
         """Re-reads what changed in the store since ``since`` (writes that went to the old
         file while a rebuild ran)."""
         stamp = since.isoformat().replace("+00:00", "Z")
-        rows = store.select(
-            "SELECT DISTINCT ?s WHERE { GRAPH ?s { ?s ?p ?when } "
-            f"VALUES ?p {{ <{DCTERMS.modified}> <{AS.deleted}> }} "
-            f'FILTER(?when >= "{stamp}"^^<http://www.w3.org/2001/XMLSchema#dateTime>) }}')
+        rows = store.select(query("changed_since", since=Literal(stamp, datatype=XSD.dateTime)))
         for row in rows:
             iri = str(row["s"])
             self.on_resource_changed(iri, store.graph(iri))

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from ontology import AS, CC, DCTERMS, TERRITORY_CLASSES
+from ontology import DCTERMS, TERRITORY_CLASSES
 from store.base import TripleStore
+from store.queries import query
 from store.search_documents import (
     _CLASS_KIND,
     _WANTED,
@@ -72,19 +73,12 @@ def _quad_batches(chunks: Iterable[bytes]) -> Iterator[Iterable[ox.Quad]]:
 
 
 _CLASS_VALUES = " ".join(f"<{cls}>" for cls in _CLASS_KIND)
-_TERRITORY_VALUES = " ".join(f"<{cls}>" for cls in TERRITORY_CLASSES)
 
 
 def store_territories(store: TripleStore) -> Iterator[Territory]:
     """Every territory with its parents, kind and name, in one query (a commune of an EPCI
     has two parents: the EPCI and its own département)."""
-    rows = store.select(
-        "SELECT ?t ?type (SAMPLE(?label) AS ?name) "
-        "(GROUP_CONCAT(DISTINCT STR(?up); SEPARATOR=\" \") AS ?parents) "
-        "(SAMPLE(?c) AS ?code) WHERE { "
-        f"VALUES ?type {{ {_TERRITORY_VALUES} }} GRAPH ?t {{ ?t a ?type "
-        f"OPTIONAL {{ ?t <{AS.name}> ?label }} OPTIONAL {{ ?t <{CC.partOf}> ?up }} "
-        f"OPTIONAL {{ ?t <{CC.officialCode}> ?c }} }} }} GROUP BY ?t ?type")
+    rows = store.select(query("territories_with_parents", types=list(TERRITORY_CLASSES)))
     kinds = {str(row["t"]): str(row["type"]).rsplit("#", 1)[-1] for row in rows}
     for row in rows:
         parents = tuple(sorted(str(row["parents"]).split())) if row.get("parents") else ()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from rdflib import URIRef
 from werkzeug.exceptions import HTTPException
 
 from federation.activities import ActivityHandler
 from federation.jsonld import NOT_IN_IRIS
 from federation.resources import container_graph
-from ontology import CLASS_BY_CONTAINER, LDP
+from ontology import CLASS_BY_CONTAINER
 from store.base import TripleStore, Write
 from store.private import PrivateStore
-from store.queries import iri as sparql_iri
+from store.queries import query
 from web.i18n import init_i18n
 from web.platform import Platform
 from web.problems import problem
@@ -76,7 +77,6 @@ def ensure_containers(store: TripleStore, base_url: str) -> None:
     """Creates the container descriptions once; membership is added by every Create."""
     for slug in CONTAINERS:
         iri = f"{base_url}/{slug}/"
-        node = sparql_iri(iri)
-        if store.ask(f"ASK {{ GRAPH {node} {{ {node} a <{LDP.BasicContainer}> }} }}"):
+        if store.ask(query("container_exists", container=URIRef(iri))):
             continue
         store.write(Write(add={iri: container_graph(base_url, slug)}))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from federation import follow_requests
@@ -46,6 +47,7 @@ from federation.handlers.memberships import (
 )
 from ontology import TERRITORY_CLASSES
 from store.base import Write
+from store.queries import query
 from store.terms import graph_to_ntriples
 
 FOLLOWABLE = ("persons", "organizations", "projects", "events", "territories")
@@ -329,9 +331,7 @@ def move(handler: ActivityHandler, activity: Activity, now: datetime) -> Outcome
     old, new = activity.actor, activity.target or ""
     if handler.is_local(old) or not new or handler.is_local(new) or new == old:
         raise refusal(Invalid, "cannot_move", "a Move names a remote actor's new IRI")
-    rows = handler.store.select(
-        "SELECT DISTINCT ?list WHERE { GRAPH ?list { ?c "
-        f"<https://www.w3.org/ns/activitystreams#items> <{old}> }} }}")
+    rows = handler.store.select(query("lists_holding", actor=URIRef(old)))
     for row in rows:
         name = str(row["list"])
         if not name.endswith("/following") or not handler.is_local(name):

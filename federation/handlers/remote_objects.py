@@ -37,6 +37,7 @@ from federation.inbound_parse import same_host
 from federation.resources import graph_from_ntriples, is_tombstone, resource_type, tombstone
 from ontology import AS, CC, DCTERMS
 from store.base import Write
+from store.queries import query
 from store.terms import graph_to_ntriples
 
 ANSWERABLE = {CC.Post, CC.Event, CC.Proposal, CC.Amendment}
@@ -211,9 +212,7 @@ def _forget_actor(handler: ActivityHandler, actor: str) -> None:
     from federation.handlers.memberships import forget_person
 
     forget_person(handler, actor)
-    rows = handler.store.select(
-        "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?g a ?kind ; "
-        f"<{AS.actor}> <{actor}> }} FILTER(?kind IN (<{AS.Like}>, <{AS.Announce}>)) }}")
+    rows = handler.store.select(query("reactions_by_actor", actor=URIRef(actor)))
     reactions = [str(row["g"]) for row in rows if handler.is_local(str(row["g"]))]
     if reactions:
         handler.store.write(Write(delete=reactions))
