@@ -61,6 +61,37 @@ def query_form(query: str) -> str | None:
     return form.group(1).upper() if form else None
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_NOT_CODE = re.compile(  # strings, IRIs and comments, where a keyword is not a keyword
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n\r]|\\.)*"'
+    r"|'(?:[^'\\\n\r]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\n\r]*",
+    re.DOTALL,
+)
+_SERVICE = re.compile(r"(?<![\w?$:])SERVICE(?![\w:-])", re.IGNORECASE)
+
+
+def uses_service(query: str) -> bool:
+    """Whether the query asks the endpoint to query another one (SERVICE).
+
+    A public endpoint that ran them would fetch any address for anyone, private ones
+    included. Read as SPARQL reads it: code point escapes first (they may spell a
+    keyword), then the keyword outside strings, IRIs and comments. In doubt it says yes.
+    """
+
+    def char(match: re.Match[str]) -> str:
+        try:
+            return chr(int(match.group(1) or match.group(2), 16))
+        except (ValueError, OverflowError):
+            return match.group(0)
+
+    code = _NOT_CODE.sub(" ", _CODEPOINT.sub(char, query))
+    return _SERVICE.search(code) is not None
+
+
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
     """"user:password" as a pair (the password may contain colons)."""
     if not auth:

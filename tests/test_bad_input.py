@@ -231,6 +231,19 @@ def test_unknown_media_type(site, media: str) -> None:
     assert dump(site) == before
 
 
+@pytest.mark.parametrize("accept", ["é/é", "x" * 3000, "image/png"])
+def test_an_accept_header_nothing_fits_is_a_406_everywhere(site, accept: str) -> None:
+    """Each page that negotiates names what it offers (these used to be 500s)."""
+    for path in ("/ns", "/.well-known/void", "/sparql", "/events/", "/territories/97411"):
+        text = refused(site.client.get(path, headers={"Accept": accept}), 406, "text/turtle")
+        assert "Accept" in text
+
+
+def test_a_container_page_beyond_any_store_is_a_400(site) -> None:
+    refused(site.client.get("/events/", query_string={"page": "9" * 20}), 400, "page")
+    assert site.client.get("/events/", query_string={"page": "1000000"}).status_code == 200
+
+
 def test_unknown_media_type_on_put(site) -> None:
     iri = create_event(site)
     before = dump(site)
@@ -371,6 +384,21 @@ def test_sparql_syntax_error(site) -> None:
     refused(site.client.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s ?p "}),
             400, "SPARQL")
     assert dump(site) == before
+
+
+def test_federated_queries_are_refused_and_fetch_nothing(site, listener) -> None:
+    """SERVICE would make the endpoint fetch any address for anyone (this one is loopback)."""
+    endpoint = url_of(listener, "/sparql")
+    for text in (f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}",
+                 f"select * {{ ?s ?p ?o .service silent <{endpoint}> {{ ?a ?b ?c }} }}",
+                 f"SELECT * WHERE {{ \\u0053ERVICE <{endpoint}> {{ ?s ?p ?o }} }}"):
+        refused(site.client.get("/sparql", query_string={"query": text}), 400, "SERVICE")
+        refused(site.client.post("/sparql", data={"query": text}), 400, "SERVICE")
+    assert listener.seen == []
+    named = 'SELECT ?service { BIND("SERVICE" AS ?service) }'  # the word, not the keyword
+    fine = site.client.get("/sparql", query_string={"query": named},
+                           headers={"Accept": "application/sparql-results+json"})
+    assert fine.get_json()["results"]["bindings"][0]["service"]["value"] == "SERVICE"
 
 
 UPDATE = (f'INSERT DATA {{ GRAPH <{BOB}> {{ <{BOB}> <{AS}name> "hacked" }} }} ; '

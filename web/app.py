@@ -14,6 +14,7 @@ from store.base import TripleStore, Write
 from store.private import PrivateStore
 from store.queries import query
 from web.i18n import init_i18n
+from web.negotiation import NotAcceptable
 from web.platform import Platform
 from web.problems import problem
 from web.settings import Settings
@@ -59,6 +60,11 @@ def _register(app: Flask) -> None:
             return problem(404, "nothing has this address: it holds characters that no "
                            "resource address can hold")
         return None
+
+    @app.errorhandler(NotAcceptable)
+    def _not_acceptable(error: NotAcceptable) -> Response:
+        """Any route that negotiates (LDP, /ns, discovery, the SPARQL description)."""
+        return problem(406, f"no representation fits the Accept header; available: {error}")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -17,7 +17,6 @@ from web.auth import require_actor
 from web.negotiation import (
     HTML,
     JSONLD,
-    NotAcceptable,
     choose,
     etag_for,
     graph_etag_from_header,
@@ -91,11 +90,6 @@ def _bad_body(error: BadBody) -> Response:
     if error.status == 400 and error.message.startswith("this server only creates"):
         headers.update(constrained_by())
     return problem(error.status, error.message, headers)
-
-
-@bp.errorhandler(NotAcceptable)
-def _not_acceptable(error: NotAcceptable) -> Response:
-    return problem(406, f"no representation fits the Accept header; available: {error}")
 
 
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]

@@ -11,12 +11,14 @@ import re
 from flask import Response, request
 from rdflib import URIRef
 
+from federation.as2_collections import MAX_PAGE
 from federation.resources import container_graph
 from store.base import graph_etag
 from store.queries import query
 from web.negotiation import HTML, JSONLD, choose, etag_for, serialize, wants_expanded
 from web.pages import render_resource_page
 from web.platform import platform
+from web.problems import problem
 
 LDP = "http://www.w3.org/ns/ldp#"
 MINIMAL = f"{LDP}PreferMinimalContainer"
@@ -45,6 +47,8 @@ def get_container(container: str, types: str, allowed: str) -> Response:
     iri = f"{site.base_url}/{container}/"
     include, applied = prefer_containment(request.headers.get("Prefer"))
     page = max(request.args.get("page", default=1, type=int) or 1, 1)
+    if page > MAX_PAGE:  # an offset no store takes
+        return problem(400, f"page must be a number from 1 to {MAX_PAGE:,}")
     size = site.settings.page_size
     lines = [container_graph(site.base_url, container)]
     has_next = False

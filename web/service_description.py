@@ -18,8 +18,7 @@ def description_graph(base_url: str) -> Graph:
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    for feature in (SD.UnionDefaultGraph, SD.BasicFederatedQuery):
-        graph.add((service, SD.feature, feature))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))  # no SERVICE: see web/sparql.py
     for fmt in ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
                 "SPARQL_Results_TSV", "Turtle", "JSON-LD", "N-Triples", "RDF_XML"):
         graph.add((service, SD.resultFormat, FORMATS[fmt]))

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, request
 
 from store.base import QuerySyntaxError, QueryTimeout, StoreError
+from store.sparql_protocol import uses_service
 from web.negotiation import NotAcceptable
 from web.platform import platform
 from web.problems import problem
@@ -77,10 +78,7 @@ def endpoint() -> Response:
         return problem(403, READ_ONLY)
     queries = params.get("query", [])
     if not queries:
-        try:
-            return service_description(request, platform().base_url)
-        except NotAcceptable as error:
-            return problem(406, f"the service description is offered as: {error}")
+        return service_description(request, platform().base_url)
     if len(queries) > 1:
         return problem(400, "exactly one query parameter is allowed")
     if params.get("default-graph-uri") or params.get("named-graph-uri"):
@@ -132,6 +130,9 @@ def _negotiate(format_hint: str | None) -> dict[str, str]:
 
 def _run(text: str, format_hint: str | None) -> Response:
     site = platform()
+    if uses_service(text):
+        return problem(400, "this endpoint does not run federated queries (SERVICE): it would "
+                       "fetch other servers for anyone; query each endpoint yourself")
     try:
         accept = _negotiate(format_hint)
         result = site.store.endpoint_query(text, accept, site.settings.query_timeout)

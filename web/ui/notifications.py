@@ -48,6 +48,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from federation import follow_requests, moderation
+from federation.as2_collections import MAX_PAGE
 from store.notifications import (
     EMAIL_CHOICES,
     SETTING,
@@ -243,7 +244,7 @@ def index() -> Any:
     if account is None:
         return _login()
     site = current_app.extensions["communecter"]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     notes = Notifications(site.private).latest(account.actor, PAGE + 1, (page - 1) * PAGE)
     more = len(notes) > PAGE
     notes = notes[:PAGE]
