@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
+import pyoxigraph as ox
 from pyld import jsonld
 from rdflib import URIRef
 from rdflib.term import Node
@@ -78,11 +80,23 @@ NOT_IN_IRIS = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')  # what RFC 3987 leaves o
 
 
 def impossible_iri(triple: tuple[Node, Node, Node]) -> str | None:
-    """The first IRI of the triple (datatypes included) that no store could hold nor a query
-    name. JSON-LD takes any string as an IRI; the Turtle, N-Triples and RDF/XML parsers
-    refuse such IRIs themselves."""
+    """The first IRI of the triple (datatypes included) that the store would refuse, and no
+    query could name. JSON-LD takes any string as an IRI; the Turtle, N-Triples and RDF/XML
+    parsers refuse such IRIs themselves."""
     for node in triple:
         iri = node if isinstance(node, URIRef) else getattr(node, "datatype", None)
-        if iri is not None and NOT_IN_IRIS.search(iri):
+        if iri is not None and not _storable(str(iri)):
             return str(iri)
     return None
+
+
+@lru_cache(maxsize=4096)
+def _storable(iri: str) -> bool:
+    """Oxigraph's own check (RFC 3987: no spaces or delimiters, % before two hex digits)."""
+    if NOT_IN_IRIS.search(iri):
+        return False
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True

@@ -206,7 +206,9 @@ def test_jsonld_with_named_graph_is_refused(site) -> None:
     {"attributedTo": {"@id": f"{BASE}/persons/alice>"}},
     {"https://example.org/p\\q": "x"},
     {"name": {"@value": "x", "@type": 'https://example.org/"dt'}},
-], ids=["quote-in-link", "bracket-in-link", "backslash-in-property", "quote-in-datatype"])
+    {"url": {"@id": "https://example.org/100%zz"}},
+], ids=["quote-in-link", "bracket-in-link", "backslash-in-property", "quote-in-datatype",
+        "bad-percent-encoding"])
 def test_jsonld_with_impossible_iris_is_refused(site, extra: dict) -> None:
     """JSON-LD takes any string as an IRI; such a graph could be neither stored nor queried
     (a quote in a local link used to reach the link check's query: a 500)."""

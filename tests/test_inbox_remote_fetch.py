@@ -66,12 +66,14 @@ def test_iris_no_store_could_hold_are_dropped_and_the_rest_is_kept(tmp_path: Pat
     iri = peer.add("/notes/odd-iris", {
         "@context": CONTEXT, "type": "Note", "attributedTo": peer.actor("amy"),
         "content": "Bonjour", "url": f'{peer.origin}/a "quoted" page',
-        "inReplyTo": f"{peer.origin}/notes/x>y", "audience": f"{peer.origin}/ok"})
+        "inReplyTo": f"{peer.origin}/notes/x>y", "image": f"{peer.origin}/100%zz.png",
+        "audience": f"{peer.origin}/ok"})
     objects = remote(tmp_path)
     graph = objects.fetch(iri)
     note = URIRef(iri)
     assert str(graph.value(note, AS.content)) == "Bonjour"
     assert graph.value(note, AS.url) is None and graph.value(note, AS.inReplyTo) is None
+    assert graph.value(note, AS.image) is None
     assert str(graph.value(note, AS.audience)) == f"{peer.origin}/ok"
     assert objects.store.graph(iri) is not None
 

@@ -114,7 +114,8 @@ def _refuse_impossible_iris(graph: Graph) -> None:
         iri = impossible_iri(triple)
         if iri is not None:
             raise BadBody(400, f"not a valid IRI: {iri[:200]!r} (IRIs cannot hold spaces, "
-                          'control characters or any of <>"{}|^`\\)')
+                          'control characters or any of <>"{}|^`\\, and % comes before two '
+                          "hexadecimal digits)")
 
 
 def _has_named_graph(expanded: Any) -> bool:
