@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
-import pyoxigraph as ox
 from pyld import jsonld
 from rdflib import URIRef
 from rdflib.term import Node
 
 from ontology import cached_context, context_document
+from store.terms import storable_iri
 
 OWN_CONTEXT_PATH = "/ns/context.jsonld"
 
@@ -85,18 +84,9 @@ def impossible_iri(triple: tuple[Node, Node, Node]) -> str | None:
     parsers refuse such IRIs themselves."""
     for node in triple:
         iri = node if isinstance(node, URIRef) else getattr(node, "datatype", None)
-        if iri is not None and not _storable(str(iri)):
+        if iri is not None and not storable_iri(str(iri)):
             return str(iri)
     return None
 
 
-@lru_cache(maxsize=4096)
-def _storable(iri: str) -> bool:
-    """Oxigraph's own check (RFC 3987: no spaces or delimiters, % before two hex digits)."""
-    if NOT_IN_IRIS.search(iri):
-        return False
-    try:
-        ox.NamedNode(iri)
-    except ValueError:
-        return False
-    return True
+

@@ -28,7 +28,7 @@ from store.base import (
     Write,
     graph_etag,
 )
-from store.terms import solution_to_dict
+from store.terms import solution_to_dict, storable_iri
 
 T = TypeVar("T")
 
@@ -100,6 +100,8 @@ class OxigraphStore(TripleStore):
         return store
 
     def graph(self, iri: str) -> str | None:
+        if not storable_iri(iri):  # a hostile IRI names nothing here
+            return None
         # dump() walks the graph's quads inside Oxigraph: no Python object per triple
         text = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(iri))
         return text.decode() if text else None

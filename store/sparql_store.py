@@ -102,6 +102,7 @@ from store.sparql_protocol import (
     term_to_rdflib,
 )
 from store.sparql_updates import _has_bnode, _iri, _nt, _parse_triples, _render, render_update
+from store.terms import storable_iri
 
 # kept importable from here: they lived in this module before it was split
 __all__ = ["GRAPHS_PER_PAGE", "Results", "SparqlStore", "normalize_term", "parse_auth",
@@ -241,6 +242,8 @@ class SparqlStore(SparqlDump, TripleStore):
     # --- reads -----------------------------------------------------------------------
 
     def graph(self, iri: str) -> str | None:
+        if not storable_iri(iri):  # a hostile IRI names nothing here
+            return None
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_iri(iri)} {{ ?s ?p ?o }} }}"
         deadline = time.monotonic() + self.timeout
         response = self._query_request(query, RDF_ACCEPT, self.timeout)

@@ -6,6 +6,8 @@ its own. Converting at the store boundary keeps the rest of the code backend-agn
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -28,6 +30,17 @@ def to_rdflib(term: object) -> Node:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"unsupported term {term!r}")
+
+
+@lru_cache(maxsize=4096)
+def storable_iri(iri: str) -> bool:
+    """Whether the store can hold this IRI: Oxigraph's RFC 3987 check (no spaces or
+    delimiters, % before two hex digits). An IRI that fails it names nothing stored."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
 
 
 def solution_to_dict(solution: ox.QuerySolution, names: list[str]) -> dict[str, Node]:

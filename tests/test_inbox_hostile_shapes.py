@@ -64,3 +64,23 @@ def test_odd_shapes_get_clear_answers_and_change_nothing(tmp_path: Path, peer: P
                          f"<{ALICE}> }} }}")
     for number in (1, 2, 3):
         assert store.graph(f"{amy}/n/{number}") is None
+
+
+def test_iris_the_store_refuses_get_clear_answers(tmp_path: Path, peer: Peer) -> None:
+    """An object or target no store could name (a space, a bracket, a bad percent-escape)
+    names nothing here: every activity type answers below 500 and changes nothing."""
+    app = in_process(tmp_path)
+    amy = peer.actor("amy")
+    hostile = [f"{BASE}/persons/a b", f"{BASE}/<x>", f"{BASE}/persons/a%zz",
+               f"{BASE}/persons/alice\\", f"{peer.origin}/notes/a b"]
+    before = sorted(b"".join(app.site.store.dump("application/n-quads")).splitlines())
+    for number, (kind, iri) in enumerate(itertools.product(KINDS[:-2], hostile)):
+        activity = {"@context": "https://www.w3.org/ns/activitystreams",
+                    "id": f"{amy}/odd-iris/{number}", "type": kind, "actor": amy,
+                    "object": iri, "target": iri}
+        headers, body = peer.signed(f"{BASE}/inbox", activity, "amy")
+        response = app.client.post("/inbox", data=body, headers=headers, base_url=BASE)
+        assert response.status_code < 500, (kind, iri, response.get_data(True))
+    after = sorted(b"".join(app.site.store.dump("application/n-quads")).splitlines())
+    cached_actor = f"<{amy}> .".encode()  # fetched to check the signatures: the only change
+    assert [line for line in after if line not in before and not line.endswith(cached_actor)] == []

@@ -126,6 +126,13 @@ def test_replace_read_round_trip(store: TripleStore) -> None:
     assert store.graph(G2) is None
 
 
+def test_an_iri_the_store_refuses_names_no_graph(store: TripleStore) -> None:
+    """Hostile IRIs reach look-ups (a remote Delete's object): they find nothing, no error."""
+    for iri in (f"{EX}a b", f"{EX}<x>", f"{EX}a%zz", "relative"):
+        assert store.graph(iri) is None
+        assert store.graph_with_etag(iri) is None
+
+
 def test_delete_graph(store: TripleStore) -> None:
     store.write(Write(replace={G1: TRICKY, G2: triple("r2", "name", '"two"')}))
     store.write(Write(delete=[G1]))
