@@ -42,6 +42,9 @@ def test_count_list_and_mark_read(site) -> None:
     assert unread(bob) == 4
     response = bob.post("/notifications/read", data={"id": str(first.id), "csrf_token": CSRF})
     assert response.status_code == 303 and unread(bob) == 3
+    for odd in ("9" * 25, "abc", "-1"):  # naming nothing, they mark nothing (a 25-digit id: a 500)
+        response = bob.post("/notifications/read", data={"id": odd, "csrf_token": CSRF})
+        assert response.status_code == 303 and unread(bob) == 3
     bob.post("/notifications/read", data={"csrf_token": CSRF})
     assert unread(bob) == 0
     assert 'class="unread"' not in bob.get("/notifications").data.decode()

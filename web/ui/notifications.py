@@ -62,6 +62,7 @@ bp = Blueprint("notifications", __name__)
 protect(bp.name)
 
 PAGE = 50
+MAX_MARKED = 500  # ids marked read in one request (SQLite's integers have 18 digits)
 DIGEST_EVERY = timedelta(hours=23)
 DIGEST_ITEMS = 50
 DIGEST_POLL_SECONDS = 900.0
@@ -259,11 +260,12 @@ def mark_read() -> Any:
     if account is None:
         return _login()
     site = current_app.extensions["communecter"]
-    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
+    given = request.form.getlist("id")
+    ids = [int(value) for value in given[:MAX_MARKED] if value.isdigit() and len(value) <= 18]
     store = Notifications(site.private)
     if ids:
         store.mark_read(account.actor, ids)
-    else:
+    elif not given:  # the "all read" button sends no id; ids that name nothing mark nothing
         store.mark_read(account.actor)
     if request.accept_mimetypes.best == "application/json":
         return jsonify(unread=store.unread_count(account.actor))
