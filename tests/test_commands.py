@@ -101,6 +101,18 @@ def test_serve_refuses_a_port_another_server_listens_on(demo_server, tmp_path):
     assert requests.get(demo_server.base_url + "/ns", timeout=10).status_code == 200
 
 
+def test_serve_names_a_data_directory_it_cannot_use(tmp_path):
+    """One line saying what is wrong, not a traceback."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    done = subprocess.run([sys.executable, "-m", "web.cli", "serve", "--port", "0",
+                           "--data", str(blocked / "data")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"cannot use the data directory {blocked / 'data'}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_help_lists_the_commands():
     done = subprocess.run([sys.executable, "-m", "web.cli", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)

@@ -70,8 +70,12 @@ class _Gunicorn(BaseApplication):
 
 def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
     _refuse_taken_port(host, port)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.ensure_secret_key()
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.ensure_secret_key()
+    except OSError as error:
+        raise SystemExit(f"cannot use the data directory {settings.data_dir}: "
+                         f"{error.strerror or error}") from None
     os.environ.update(settings.as_env())
     keeper = start_keeper(settings)
     os.environ[KEEPER_ENV] = str(keeper_socket(settings))
