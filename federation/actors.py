@@ -35,9 +35,9 @@ from rdflib import URIRef
 
 from federation.groups import ORGANIZER_ROLES, ROLE_BY_IRI, members_iri
 from federation.handler_support import triples
-from federation.jsonld import NOT_IN_IRIS
 from ontology import AS, CC, CLASS_BY_CONTAINER, DCTERMS, ORG, RDF, TERRITORY_CLASSES
 from store.base import TripleStore
+from store.terms import NOT_IN_IRIS
 
 INSTANCE_USERNAME = "instance.actor"
 #: Containers whose members are actors, in the order that breaks ties between equal slugs.

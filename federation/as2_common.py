@@ -17,9 +17,9 @@ from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from federation.handler_support import triples
-from federation.jsonld import NOT_IN_IRIS
 from ontology import AS, DCTERMS, RDF
 from store.moments import parse_moment, utc_iso
+from store.terms import NOT_IN_IRIS
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 _PUBLIC_SPELLINGS = {PUBLIC, "http://www.w3.org/ns/activitystreams#Public", "as:Public",

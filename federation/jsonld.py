@@ -7,16 +7,12 @@ local cache (ontology/contexts) and our own context; anything else is refused.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from pyld import jsonld
-from rdflib import URIRef
-from rdflib.term import Node
 
 from ontology import cached_context, context_document
-from store.terms import storable_iri
 
 OWN_CONTEXT_PATH = "/ns/context.jsonld"
 
@@ -73,20 +69,3 @@ def _root_cause(error: BaseException) -> BaseException:
         if nested is None or nested is seen:
             return seen
         seen = nested
-
-
-NOT_IN_IRIS = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')  # what RFC 3987 leaves out of IRIs
-
-
-def impossible_iri(triple: tuple[Node, Node, Node]) -> str | None:
-    """The first IRI of the triple (datatypes included) that the store would refuse, and no
-    query could name. JSON-LD takes any string as an IRI; the Turtle, N-Triples and RDF/XML
-    parsers refuse such IRIs themselves."""
-    for node in triple:
-        iri = node if isinstance(node, URIRef) else getattr(node, "datatype", None)
-        if iri is not None and not storable_iri(str(iri)):
-            return str(iri)
-    return None
-
-
-

@@ -65,14 +65,14 @@ from federation.inbound_parse import (
     same_host,
     without_blind_copies,
 )
-from federation.jsonld import UnknownContext, impossible_iri, local_document_loader
+from federation.jsonld import UnknownContext, local_document_loader
 from federation.safe_fetch import DEFAULT_TOTAL_TIMEOUT, FetchError, safe_get
 from federation.text import clean_html
 from ontology import AS, CC
 from store.base import TripleStore, Write
 from store.moments import utc_iso
 from store.private import PrivateStore
-from store.terms import graph_to_ntriples
+from store.terms import graph_to_ntriples, impossible_iri
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ its own. Converting at the store boundary keeps the rest of the code backend-agn
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -32,6 +33,9 @@ def to_rdflib(term: object) -> Node:
     raise TypeError(f"unsupported term {term!r}")
 
 
+NOT_IN_IRIS = re.compile(r'[\x00-\x20\x7f<>"{}|^`\\]')  # what RFC 3987 leaves out of IRIs
+
+
 @lru_cache(maxsize=4096)
 def storable_iri(iri: str) -> bool:
     """Whether the store can hold this IRI: Oxigraph's RFC 3987 check (no spaces or
@@ -41,6 +45,17 @@ def storable_iri(iri: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def impossible_iri(triple: tuple[Node, Node, Node]) -> str | None:
+    """The first IRI of the triple (datatypes included) that the store would refuse, and no
+    query could name. JSON-LD takes any string as an IRI; the Turtle, N-Triples and RDF/XML
+    parsers refuse such IRIs themselves."""
+    for node in triple:
+        iri = node if isinstance(node, URIRef) else getattr(node, "datatype", None)
+        if iri is not None and not storable_iri(str(iri)):
+            return str(iri)
+    return None
 
 
 def solution_to_dict(solution: ox.QuerySolution, names: list[str]) -> dict[str, Node]:

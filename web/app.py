@@ -7,12 +7,12 @@ from rdflib import URIRef
 from werkzeug.exceptions import HTTPException
 
 from federation.activities import ActivityHandler
-from federation.jsonld import NOT_IN_IRIS
 from federation.resources import container_graph
 from ontology import CLASS_BY_CONTAINER
 from store.base import TripleStore, Write
 from store.private import PrivateStore
 from store.queries import query
+from store.terms import NOT_IN_IRIS
 from web.i18n import init_i18n
 from web.negotiation import NotAcceptable
 from web.platform import Platform

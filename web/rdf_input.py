@@ -13,8 +13,8 @@ from typing import Any
 from flask import Request
 from rdflib import Graph
 
-from federation.jsonld import UnknownContext, expand, impossible_iri
-from store.terms import parse_graph_text
+from federation.jsonld import UnknownContext, expand
+from store.terms import impossible_iri, parse_graph_text
 
 PARSERS = {
     "text/turtle": "turtle",

@@ -12,7 +12,6 @@ from flask import Blueprint, Response, request
 
 from store.base import QuerySyntaxError, QueryTimeout, StoreError
 from store.sparql_protocol import uses_service
-from web.negotiation import NotAcceptable
 from web.platform import platform
 from web.problems import problem
 from web.rdf_input import BadBody, read_body
@@ -136,8 +135,6 @@ def _run(text: str, format_hint: str | None) -> Response:
     try:
         accept = _negotiate(format_hint)
         result = site.store.endpoint_query(text, accept, site.settings.query_timeout)
-    except NotAcceptable as error:
-        return problem(406, str(error))
     except QuerySyntaxError as error:
         message = str(error).splitlines()[0] if str(error) else "syntax error"
         if _looks_like_update(text):

@@ -62,7 +62,7 @@ bp = Blueprint("notifications", __name__)
 protect(bp.name)
 
 PAGE = 50
-MAX_MARKED = 500  # ids marked read in one request (SQLite's integers have 18 digits)
+MAX_MARKED = 500  # ids marked read in one request; any 18-digit id fits SQLite's integers
 DIGEST_EVERY = timedelta(hours=23)
 DIGEST_ITEMS = 50
 DIGEST_POLL_SECONDS = 900.0
