@@ -93,7 +93,8 @@ def print_report(report: dict) -> None:
         print(f"/sparql     {name}: total {r['total_seconds']['http']} s vs "
               f"{r['total_seconds']['direct']} s direct ({r['overhead'] * 100:+.1f} %); "
               f"median {r['http_ms']['p50']} ms vs {r['direct_ms']['p50']} ms "
-              f"({r['median_overhead'] * 100:+.1f} %){refused}")
+              f"({r['median_overhead'] * 100:+.1f} %){refused}; direct on "
+              f"{r.get('direct_store', 'the store as loaded')}")
     if "sparql_after_writes" in http:
         print(f"/sparql     first answers after the POSTs (checkpoint): "
               f"{http['sparql_after_writes']['ms']} ms")
