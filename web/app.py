@@ -51,6 +51,7 @@ def _register(app: Flask) -> None:
 
     for module in (activitypub, home, vocabulary, wellknown, sparql, ldp, inbox):
         app.register_blueprint(module.bp)
+    sparql.front(app)
 
     @app.before_request
     def _refuse_paths_no_iri_can_hold() -> Response | None:

@@ -2,17 +2,26 @@
 
 Untrusted queries run with a time limit in a process that can be stopped (see
 store/runner.py), see only the public dataset, and never update it.
+
+The blueprint answers every form of the protocol. The commonest one, a GET with a query
+and at most a format, whose Accept needs no weighing, is answered by `front` before Flask
+handles the request at all. On millisecond queries Flask's handling, cold after the
+query has run, was a quarter of the endpoint's cost (benchmarks/README.md). Both share
+`evaluate`, so both give the same answers, refusals included.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 
-from store.base import QuerySyntaxError, QueryTimeout, StoreError
+from store.base import EndpointResult, QuerySyntaxError, QueryTimeout, StoreError
 from store.sparql_protocol import uses_service
-from web.platform import platform
+from web.platform import Platform, platform
 from web.problems import problem
 from web.rdf_input import BadBody, read_body
 from web.service_description import service_description
@@ -108,10 +117,19 @@ def _parameters(limit: int) -> dict[str, list[str]]:
 
 
 def _negotiate(format_hint: str | None) -> dict[str, str]:
+    accept = request.accept_mimetypes
+    return _choose(format_hint, request.headers.get("Accept", ""),
+                   lambda offered: accept.best_match(offered, default=offered[0])
+                   if accept else offered[0])
+
+
+def _choose(format_hint: str | None, header: str,
+            weigh: Callable[[tuple[str, ...]], str]) -> dict[str, str]:
+    """The answer's media type for each kind of result; `weigh` reads an Accept header
+    that is not one exact type."""
     forced = FORMAT_ALIASES.get((format_hint or "").lower()) or (
         format_hint if format_hint in OFFERED else None)
-    header = request.headers.get("Accept", "").strip().lower()
-    accept = request.accept_mimetypes
+    header = header.strip().lower()
 
     def pick(offered: tuple[str, ...]) -> str:
         if forced in offered:
@@ -120,37 +138,105 @@ def _negotiate(format_hint: str | None) -> dict[str, str]:
             return header
         if header in OFFERED:  # one exact type of the other family: none of these
             return offered[0]
-        return accept.best_match(offered, default=offered[0]) if accept else offered[0]
+        return weigh(offered)
 
     solutions = pick(SOLUTION_TYPES)
     boolean = solutions if solutions in SOLUTION_TYPES[:2] else SOLUTION_TYPES[0]
     return {"solutions": solutions, "boolean": boolean, "graph": pick(GRAPH_TYPES)}
 
 
-def _run(text: str, format_hint: str | None) -> Response:
-    site = platform()
+@dataclass(frozen=True)
+class Refusal:
+    """A query the endpoint does not answer, and why."""
+
+    status: int
+    message: str
+    headers: dict[str, str] | None = None
+
+
+def evaluate(site: Platform, text: str, accept: dict[str, str]) -> EndpointResult | Refusal:
+    """The query's answer in the negotiated syntax, or the reason there is none."""
     if uses_service(text):
-        return problem(400, "this endpoint does not run federated queries (SERVICE): it would "
+        return Refusal(400, "this endpoint does not run federated queries (SERVICE): it would "
                        "fetch other servers for anyone; query each endpoint yourself")
     try:
-        accept = _negotiate(format_hint)
-        result = site.store.endpoint_query(text, accept, site.settings.query_timeout)
+        return site.store.endpoint_query(text, accept, site.settings.query_timeout)
     except QuerySyntaxError as error:
         message = str(error).splitlines()[0] if str(error) else "syntax error"
         if _looks_like_update(text):
-            return problem(403, READ_ONLY)
-        return problem(400, f"the query is not valid SPARQL 1.1: {message}")
+            return Refusal(403, READ_ONLY)
+        return Refusal(400, f"the query is not valid SPARQL 1.1: {message}")
     except QueryTimeout:
         limit = site.settings.query_timeout
-        return problem(503, f"the query ran longer than the time limit ({limit:g} s); "
+        return Refusal(503, f"the query ran longer than the time limit ({limit:g} s); "
                        "narrow it (LIMIT, more specific patterns) and try again",
                        {"Retry-After": "1"})
     except StoreError as error:
-        return problem(503, f"the store could not answer: {error}")
+        return Refusal(503, f"the store could not answer: {error}")
+
+
+def _content_type(result: EndpointResult) -> str:
     charset = "; charset=utf-8" if result.media_type.startswith("text/") else ""
-    return Response(result.body, 200, ANSWER_HEADERS, content_type=result.media_type + charset)
+    return result.media_type + charset
+
+
+def _run(text: str, format_hint: str | None) -> Response:
+    outcome = evaluate(platform(), text, _negotiate(format_hint))
+    if isinstance(outcome, Refusal):
+        return problem(outcome.status, outcome.message, outcome.headers)
+    return Response(outcome.body, 200, ANSWER_HEADERS, content_type=_content_type(outcome))
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def front(app: Flask) -> None:
+    """Answers plain GET queries ahead of Flask's request handling (see the module's
+    docstring); every other request to the site goes on to Flask untouched."""
+    site: Platform = app.extensions["communecter"]
+    flask_handles: WSGIApp = app.wsgi_app
+
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        plain = _plain_query(environ)
+        if plain is None:
+            return flask_handles(environ, start_response)
+        outcome = evaluate(site, *plain)
+        if isinstance(outcome, Refusal):
+            with app.request_context(environ):  # the blueprint's problem, as it words it
+                response = _cors(problem(outcome.status, outcome.message, outcome.headers))
+            return response(environ, start_response)
+        start_response("200 OK", [("Content-Type", _content_type(outcome)),
+                                   ("Content-Length", str(len(outcome.body))),
+                                   *ANSWER_HEADERS.items()])
+        return [outcome.body]
+
+    app.wsgi_app = answer  # type: ignore[method-assign]
+
+
+def _plain_query(environ: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    """(query, media types) of a GET that needs none of the blueprint's other cases: one
+    query, at most one format, and an Accept that is absent or one exact offered type."""
+    if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET":
+        return None
+    params = _query_parameters(environ.get("QUERY_STRING", ""))
+    queries, formats = params.get("query", []), params.get("format", [])
+    if len(queries) != 1 or len(formats) > 1 or params.keys() - {"query", "format"}:
+        return None
+    header = environ.get("HTTP_ACCEPT", "")
+    if header.strip() and header.strip().lower() not in OFFERED:
+        return None
+    return queries[0], _choose(formats[0] if formats else None, header,
+                               lambda offered: offered[0])
 
 
 def _looks_like_update(text: str) -> bool:
     words = {w.upper() for w in text.replace("{", " ").split()}
     return bool(words & {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "MOVE", "COPY"})
+
+
+def _query_parameters(query_string: str) -> dict[str, list[str]]:
+    """The URL's parameters as Flask reads them: WSGI hands the raw bytes over as latin-1;
+    values are UTF-8, and bytes that are not become U+FFFD."""
+    pairs = parse_qs(query_string, keep_blank_values=True, encoding="latin-1")
+    return {key: [value.encode("latin-1").decode("utf-8", "replace") for value in values]
+            for key, values in pairs.items()}
