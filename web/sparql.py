@@ -215,7 +215,8 @@ def front(app: Flask) -> None:
 
 def _plain_query(environ: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     """(query, media types) of a GET that needs none of the blueprint's other cases: one
-    query, at most one format, and an Accept that is absent or one exact offered type."""
+    query, at most one format, and an Accept that is absent, */* or one exact offered
+    type (for */*, weighing picks the first type offered)."""
     if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET":
         return None
     params = _query_parameters(environ.get("QUERY_STRING", ""))
@@ -223,7 +224,7 @@ def _plain_query(environ: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     if len(queries) != 1 or len(formats) > 1 or params.keys() - {"query", "format"}:
         return None
     header = environ.get("HTTP_ACCEPT", "")
-    if header.strip() and header.strip().lower() not in OFFERED:
+    if header.strip() not in ("", "*/*") and header.strip().lower() not in OFFERED:
         return None
     return queries[0], _choose(formats[0] if formats else None, header,
                                lambda offered: offered[0])
