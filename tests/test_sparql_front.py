@@ -3,6 +3,8 @@ goes through the blueprint. A client must not be able to tell the two apart."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from flask import request_started
@@ -77,3 +79,16 @@ def test_only_the_plain_form_skips_flask(site) -> None:
         assert started == ["flask"]
         site.client.get("/sparql")  # the service description is the blueprint's
         assert started == ["flask", "flask"]
+
+
+def test_a_runaway_plain_query_gets_the_time_limit_problem(server) -> None:
+    """The front stops a runaway query at the limit as the blueprint does (the session
+    server's limit is 3 s), and tells a query tool what to do."""
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    began = time.monotonic()
+    answer = requests.get(server.base_url + "/sparql", params={"query": runaway},
+                          headers={"Accept": SOLUTIONS}, timeout=30)
+    assert answer.status_code == 503 and time.monotonic() - began < 10
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "time limit (3 s)" in answer.text
