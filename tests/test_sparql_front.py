@@ -40,6 +40,9 @@ PAIRS = {
                 {"Accept": ""}, {"Accept": "*/*;q=0.8"}),
     "bytes that are not UTF-8": ("query=ASK%20%7B%20%3Fs%20%3Fp%20%22%FF%22%20%7D",
                                  {"Accept": SOLUTIONS}, {"Accept": SOLUTIONS + ";q=0.9"}),
+    "bytes that are not UTF-8, echoed": (
+        "query=SELECT%20%3Fv%20%7B%20BIND(%22%FF%C3%A9%22%20AS%20%3Fv)%20%7D",
+        {"Accept": SOLUTIONS}, {"Accept": SOLUTIONS + ";q=0.9"}),
 }
 COMPARED_HEADERS = ("Content-Type", "Access-Control-Allow-Origin", "Vary", "Retry-After")
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Blueprint, Flask, Response, request
+from werkzeug.wrappers import Request as WerkzeugRequest
 
 from store.base import EndpointResult, QuerySyntaxError, QueryTimeout, StoreError
 from store.sparql_protocol import uses_service
@@ -219,8 +220,8 @@ def _plain_query(environ: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     type (for */*, weighing picks the first type offered)."""
     if environ.get("PATH_INFO") != "/sparql" or environ.get("REQUEST_METHOD") != "GET":
         return None
-    params = _query_parameters(environ.get("QUERY_STRING", ""))
-    queries, formats = params.get("query", []), params.get("format", [])
+    params = WerkzeugRequest(environ).args  # read as the blueprint reads them
+    queries, formats = params.getlist("query"), params.getlist("format")
     if len(queries) != 1 or len(formats) > 1 or params.keys() - {"query", "format"}:
         return None
     header = environ.get("HTTP_ACCEPT", "")
@@ -233,11 +234,3 @@ def _plain_query(environ: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
 def _looks_like_update(text: str) -> bool:
     words = {w.upper() for w in text.replace("{", " ").split()}
     return bool(words & {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "MOVE", "COPY"})
-
-
-def _query_parameters(query_string: str) -> dict[str, list[str]]:
-    """The URL's parameters as Flask reads them: WSGI hands the raw bytes over as latin-1;
-    values are UTF-8, and bytes that are not become U+FFFD."""
-    pairs = parse_qs(query_string, keep_blank_values=True, encoding="latin-1")
-    return {key: [value.encode("latin-1").decode("utf-8", "replace") for value in values]
-            for key, values in pairs.items()}
